@@ -1,0 +1,62 @@
+"""The FastAPI application: routers, error handlers, and the job runner's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from creditflow import __version__
+from creditflow.clock import Clock, SystemClock
+from creditflow.config import Settings
+from creditflow.customers.endpoints import router as customers_router
+from creditflow.db.engine import create_engine
+from creditflow.debits.endpoints import router as debits_router
+from creditflow.grants.endpoints import router as grants_router
+from creditflow.health import router as health_router
+from creditflow.holds.endpoints import router as holds_router
+from creditflow.http.errors import install_error_handlers
+from creditflow.jobs.runner import JobRunner
+from creditflow.transactions.endpoints import router as transactions_router
+from creditflow.wallets.endpoints import router as wallets_router
+
+DESCRIPTION = """Prepaid credits and usage billing on an exact double-entry ledger.
+
+Amounts are decimal strings with at most 6 decimal places. Every POST accepts an `Idempotency-Key`.
+Errors are `{"error": {"code", "message", "param"}}`."""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_engine(settings)
+    clock = clock or SystemClock()
+    runner = JobRunner(engine, clock, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.jobs_enabled:
+            runner.start()
+        try:
+            yield
+        finally:
+            await runner.stop()
+            await engine.dispose()
+
+    app = FastAPI(title="creditflow", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.jobs = runner
+    install_error_handlers(app)
+    for router in (
+        health_router, customers_router, wallets_router, grants_router, debits_router, holds_router,
+        transactions_router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: everything comes from CREDITFLOW_* variables."""
+    return create_app(Settings())

@@ -1,0 +1,156 @@
+"""The `creditflow` command: serve, worker, migrate, keys, check."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from creditflow.clock import SystemClock
+from creditflow.config import Settings
+from creditflow.db.engine import create_engine
+from creditflow.db.migrate import upgrade
+from creditflow.db.tx import Tx
+from creditflow.errors import DomainError
+from creditflow.jobs.runner import JobRunner
+from creditflow.keys import service as keys
+from creditflow.ledger.check import find_discrepancies
+
+app = typer.Typer(help="creditflow: prepaid credits and usage billing.", no_args_is_help=True)
+keys_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+T = TypeVar("T")
+CLI_ACTOR = "cli"
+
+
+def _run(work: Callable[[AsyncEngine], Awaitable[T]], settings: Settings | None = None) -> T:
+    async def main() -> T:
+        engine = create_engine(settings or Settings(), pooled=False)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+async def _in_tx(engine: AsyncEngine, work: Callable[[Tx], Awaitable[T]]) -> T:
+    async with engine.begin() as conn:
+        return await work(Tx(conn=conn, now=SystemClock().now(), actor=CLI_ACTOR))
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    _run(upgrade)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: CREDITFLOW_HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: CREDITFLOW_PORT or 8000.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes.")] = 1,
+    no_jobs: Annotated[bool, typer.Option("--no-jobs", help="Serve the API only; run jobs elsewhere.")] = False,
+) -> None:
+    """Migrate the database, create a first operator key if there is none, and serve the API."""
+    import uvicorn
+
+    settings = Settings()
+
+    async def prepare(engine: AsyncEngine) -> str | None:
+        await upgrade(engine)
+
+        async def first_key(tx: Tx) -> str | None:
+            if await keys.count_active_keys(tx):
+                return None
+            _, secret = await keys.create_key(tx, "default")
+            return secret
+
+        return await _in_tx(engine, first_key)
+
+    secret = _run(prepare, settings)
+    if secret:
+        typer.echo("Created the first operator key (shown once; store it now):")
+        typer.echo(secret)
+    if no_jobs:
+        os.environ["CREDITFLOW_JOBS_ENABLED"] = "false"
+    uvicorn.run(
+        "creditflow.app:app_from_env", factory=True, host=host or settings.host, port=port or settings.port,
+        workers=workers, log_level="info", access_log=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the job runner alone (expiry sweeps and housekeeping) until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings()
+
+    async def run(engine: AsyncEngine) -> None:
+        await upgrade(engine)
+        await JobRunner(engine, SystemClock(), settings).run_forever()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(run, settings)
+
+
+@app.command()
+def check() -> None:
+    """Recompute every cached balance from the ledger; exit 1 naming each discrepancy."""
+
+    async def run(engine: AsyncEngine) -> list[str]:
+        return await _in_tx(engine, find_discrepancies)
+
+    problems = _run(run)
+    if problems:
+        for problem in problems:
+            typer.echo(f"DISCREPANCY {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo("ledger is consistent")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Option(help="What this key is for.")]) -> None:
+    """Create an operator key. The secret is printed alone on the last line, once."""
+
+    async def run(engine: AsyncEngine) -> tuple[keys.OperatorKey, str]:
+        return await _in_tx(engine, lambda tx: keys.create_key(tx, name))
+
+    key, secret = _run(run)
+    typer.echo(f"created operator key {key.id} ({key.name})")
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List operator keys (never their secrets)."""
+
+    async def run(engine: AsyncEngine) -> list[keys.OperatorKey]:
+        return await _in_tx(engine, keys.list_keys)
+
+    for key in _run(run):
+        state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+        typer.echo(f"{key.id}\t{key.name}\t{key.prefix}...\t{state}\tcreated {key.created_at.isoformat()}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")]) -> None:
+    """Revoke an operator key: it gets 401 from then on."""
+
+    async def run(engine: AsyncEngine) -> keys.OperatorKey:
+        return await _in_tx(engine, lambda tx: keys.revoke_key(tx, key_id))
+
+    try:
+        key = _run(run)
+    except DomainError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"revoked {key.id}")

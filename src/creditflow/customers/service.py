@@ -1,0 +1,88 @@
+"""Customers: who pays. Creating one opens its wallet in its currency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from creditflow.db.tables import customers
+from creditflow.db.tx import Tx
+from creditflow.errors import CustomerExists, NotFound
+from creditflow.ids import new_id
+from creditflow.wallets.lookup import customer_matches
+from creditflow.wallets.service import open_wallet
+
+
+@dataclass(slots=True)
+class Customer:
+    id: str
+    external_id: str
+    name: str | None
+    email: str | None
+    currency: str
+    timezone: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _from_row(row: Any) -> Customer:
+    return Customer(
+        id=row.id, external_id=row.external_id, name=row.name, email=row.email, currency=row.currency,
+        timezone=row.timezone, metadata=row.metadata, created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+async def create_customer(
+    tx: Tx,
+    *,
+    external_id: str,
+    currency: str,
+    timezone: str = "UTC",
+    credit_limit: int = 0,
+    name: str | None = None,
+    email: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Customer:
+    taken = (await tx.conn.execute(select(customers.c.id).where(customers.c.external_id == external_id))).first()
+    if taken is not None:
+        raise CustomerExists(
+            f"a customer with external_id '{external_id}' already exists",
+            param="external_id", details={"id": taken.id},
+        )
+    customer_id = new_id("cus")
+    await tx.conn.execute(
+        customers.insert().values(
+            id=customer_id, external_id=external_id, name=name, email=email, currency=currency,
+            timezone=timezone, metadata=metadata or {}, created_at=tx.now, updated_at=tx.now,
+        )
+    )
+    await open_wallet(tx, customer_id, currency, credit_limit)
+    return await get_customer(tx, customer_id)
+
+
+async def get_customer(tx: Tx, ref: str) -> Customer:
+    row = (await tx.conn.execute(select(customers).where(customer_matches(ref)).limit(1))).first()
+    if row is None:
+        raise NotFound(f"no customer '{ref}'", param="customer")
+    return _from_row(row)
+
+
+async def list_customers(tx: Tx, *, limit: int, starting_after: str | None) -> list[Customer]:
+    query = select(customers).order_by(customers.c.id.desc()).limit(limit)
+    if starting_after is not None:
+        query = query.where(customers.c.id < starting_after)
+    return [_from_row(r) for r in (await tx.conn.execute(query)).all()]
+
+
+async def update_customer(tx: Tx, ref: str, changes: dict[str, Any]) -> Customer:
+    """Change name, email, timezone or metadata. The currency is fixed: it names the first wallet."""
+    customer = await get_customer(tx, ref)
+    if changes:
+        await tx.conn.execute(
+            update(customers).where(customers.c.id == customer.id).values(**changes, updated_at=tx.now)
+        )
+    return await get_customer(tx, customer.id)

@@ -1,0 +1,79 @@
+"""Domain errors: a stable code and a message. No HTTP here; http/errors.py maps codes to statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, *, param: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class InvalidRequest(DomainError):
+    code = "invalid_request"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+
+
+class CustomerExists(Conflict):
+    code = "customer_exists"
+
+
+class WalletExists(Conflict):
+    code = "wallet_exists"
+
+
+class WalletNotFound(InvalidRequest):
+    code = "wallet_not_found"
+
+
+class CreditLimitBelowUsage(Conflict):
+    code = "credit_limit_below_usage"
+
+
+class GrantNotActive(Conflict):
+    code = "grant_not_active"
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+
+
+class HoldNotActive(Conflict):
+    code = "hold_not_active"
+
+
+class RefundExceedsDebit(Conflict):
+    code = "refund_exceeds_debit"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"

@@ -1,0 +1,98 @@
+"""The one map from domain error codes to HTTP statuses, and the error body every failure uses:
+{"error": {"code", "message", "param"?, "details"?}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from creditflow import errors
+
+log = logging.getLogger("creditflow.http")
+
+_STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.InsufficientFunds, 402),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.InvalidRequest, 422),
+]
+
+
+def status_for(error: errors.DomainError) -> int:
+    for error_type, status in _STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return 400
+
+
+def error_response(
+    status: int, code: str, message: str, *, param: str | None = None, details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if param is not None:
+        body["param"] = param
+    if details is not None:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def domain_error_response(error: errors.DomainError) -> JSONResponse:
+    return error_response(
+        status_for(error), error.code, error.message, param=error.param, details=error.details
+    )
+
+
+def _validation_response(exc: RequestValidationError) -> JSONResponse:
+    problems = list(exc.errors())
+    if any(p.get("type") == "json_invalid" for p in problems):
+        reason = next((p.get("ctx", {}).get("error") for p in problems if p.get("ctx")), None)
+        return error_response(400, "invalid_json", f"the request body is not valid JSON: {reason or 'decode error'}")
+    details = []
+    for problem in problems:
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
+        message = problem.get("msg", "invalid value")
+        if problem.get("type") == "extra_forbidden":
+            message = "unknown field"
+        details.append({"param": ".".join(location) or None, "message": message})
+    first = details[0] if details else {"param": None, "message": "invalid request"}
+    text = f"{first['param']}: {first['message']}" if first["param"] else first["message"]
+    return error_response(422, "validation_error", text, param=first["param"], details=details)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    async def _domain(_: Request, exc: errors.DomainError) -> JSONResponse:
+        return domain_error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "no such endpoint"
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A uniqueness race lost to a concurrent request: nothing was written, a retry sees the winner.
+        log.info("integrity conflict: %s", exc.orig)
+        return error_response(409, "conflict", "a concurrent request changed the same resource; retry")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "an unexpected error occurred; nothing was changed")

@@ -1,0 +1,128 @@
+"""Idempotency-Key handling.
+
+The claim is committed on its own before the work starts (so a concurrent retry sees it in flight);
+it is a lease, so a crashed request frees the key. The stored response is written in the same
+transaction as the work itself: a money movement and its replayable answer commit together, or not
+at all. A request that changed nothing (4xx, 5xx) deletes its claim, so it can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from creditflow.db.tables import idempotency_keys
+from creditflow.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidRequest
+
+MAX_KEY_LENGTH = 255
+REDACTED_FIELDS = frozenset({"secret", "key"})
+
+
+@dataclass(slots=True, frozen=True)
+class Claim:
+    scope: str
+    key: str
+
+
+@dataclass(slots=True, frozen=True)
+class Replay:
+    status: int
+    body: str
+
+
+def request_scope(authorization: str | None, method: str, path: str) -> str:
+    """Keys are scoped by (credential, method, path); the credential appears only as a hash."""
+    return hashlib.sha256(f"{authorization or ''}\n{method}\n{path}".encode()).hexdigest()
+
+
+def request_fingerprint(body: Any, query: str) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{query}\n{canonical}".encode()).hexdigest()
+
+
+def validate_key(key: str) -> str:
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidRequest(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters", param="Idempotency-Key"
+        )
+    return key
+
+
+async def claim(
+    engine: AsyncEngine, scope: str, key: str, fingerprint: str, now: datetime, *, lease: timedelta, ttl: timedelta
+) -> Claim | Replay:
+    where = and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+    fresh = {
+        "request_hash": fingerprint, "status": "in_flight", "lease_expires_at": now + lease,
+        "response_status": None, "response_body": None, "created_at": now, "expires_at": now + ttl,
+    }
+    try:
+        async with engine.begin() as conn:
+            row = (await conn.execute(select(idempotency_keys).where(where).with_for_update())).first()
+            if row is None:
+                await conn.execute(idempotency_keys.insert().values(scope=scope, key=key, **fresh))
+                return Claim(scope, key)
+            if row.expires_at <= now:
+                await conn.execute(update(idempotency_keys).where(where).values(**fresh))
+                return Claim(scope, key)
+            if row.request_hash != fingerprint:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used with a different request", param="Idempotency-Key"
+                )
+            if row.status == "completed":
+                return Replay(row.response_status, row.response_body)
+            if row.lease_expires_at > now:
+                raise IdempotencyKeyInUse(
+                    "a request with this Idempotency-Key is still in progress; retry shortly",
+                    param="Idempotency-Key",
+                )
+            await conn.execute(update(idempotency_keys).where(where).values(lease_expires_at=now + lease))
+            return Claim(scope, key)
+    except IntegrityError:
+        raise IdempotencyKeyInUse(
+            "a request with this Idempotency-Key is still in progress; retry shortly", param="Idempotency-Key"
+        ) from None
+
+
+async def complete(conn: AsyncConnection, claimed: Claim, status: int, body: bytes) -> None:
+    await conn.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.scope == claimed.scope, idempotency_keys.c.key == claimed.key)
+        .values(status="completed", response_status=status, response_body=_redact(body))
+    )
+
+
+async def release(engine: AsyncEngine, claimed: Claim) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.scope == claimed.scope,
+                idempotency_keys.c.key == claimed.key,
+                idempotency_keys.c.status == "in_flight",
+            )
+        )
+
+
+async def purge_expired(conn: AsyncConnection, now: datetime) -> int:
+    result = await conn.execute(delete(idempotency_keys).where(idempotency_keys.c.expires_at <= now))
+    return result.rowcount or 0
+
+
+def _redact(body: bytes) -> str:
+    """Secrets shown once are not kept: a replay answers with them redacted."""
+    text = body.decode()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(document, dict) and REDACTED_FIELDS & document.keys():
+        document = {k: ("[redacted]" if k in REDACTED_FIELDS else v) for k, v in document.items()}
+        return json.dumps(document)
+    return text

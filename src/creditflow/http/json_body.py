@@ -1,0 +1,24 @@
+"""Requests whose JSON numbers are read from their decimal text (never through a binary float)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from starlette.requests import Request
+
+
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a valid JSON value here", name, 0)
+
+
+def loads(body: bytes) -> Any:
+    return json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+
+
+class DecimalJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = loads(await self.body())
+        return self._json

@@ -1,0 +1,41 @@
+"""Shapes shared by every endpoint: strict request models, list pages, metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+MAX_METADATA_KEYS = 50
+
+
+def _check_metadata(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > MAX_METADATA_KEYS:
+        raise ValueError(f"at most {MAX_METADATA_KEYS} metadata keys")
+    for key, item in value.items():
+        if not 0 < len(key) <= 40:
+            raise ValueError("metadata keys are 1 to 40 characters")
+        if len(item) > 500:
+            raise ValueError("metadata values are at most 500 characters")
+    return value
+
+
+Metadata = Annotated[dict[str, str], AfterValidator(_check_metadata)]
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown fields are a 422, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    object: str = "list"
+    data: list[T]
+    has_more: bool
+
+
+def page_of(items: list[T], limit: int) -> Page[T]:
+    return Page[T](data=items[:limit], has_more=len(items) > limit)

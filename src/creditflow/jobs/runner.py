@@ -1,0 +1,51 @@
+"""The job runner: inside `serve` by default, or alone as `creditflow worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from creditflow.clock import Clock
+from creditflow.config import Settings
+from creditflow.jobs.expiry import purge_idempotency_keys, sweep_due_wallets
+
+log = logging.getLogger("creditflow.jobs")
+
+
+class JobRunner:
+    def __init__(self, engine: AsyncEngine, clock: Clock, settings: Settings) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._interval = settings.expiry_sweep_interval_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        """One pass of every periodic job; returns the number of wallets swept."""
+        now = self._clock.now()
+        swept = await sweep_due_wallets(self._engine, now)
+        await purge_idempotency_keys(self._engine, now)
+        return swept
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                swept = await self.run_once()
+                if swept:
+                    log.info("expiry sweep: %d wallet(s)", swept)
+            except Exception:
+                # A failed pass is retried on the next tick; the jobs are idempotent.
+                log.exception("job pass failed")
+            await asyncio.sleep(self._interval)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run_forever(), name="creditflow-jobs")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,96 @@
+"""Operator keys: 256-bit random secrets, stored only as SHA-256.
+
+A fast hash is right for random keys (nothing to brute-force) and cheap enough for every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from creditflow.db.tables import operator_keys
+from creditflow.db.tx import Tx
+from creditflow.errors import Conflict, NotFound, Unauthenticated
+from creditflow.ids import new_id
+
+KEY_PREFIX = "cf_sk_"
+ALL_SCOPES = "all"
+
+
+@dataclass(slots=True)
+class OperatorKey:
+    id: str
+    name: str
+    prefix: str
+    scopes: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.id}"
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_key(tx: Tx, name: str, scopes: str = ALL_SCOPES) -> tuple[OperatorKey, str]:
+    """Create a key; the secret is returned once and never stored."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key_id = new_id("key")
+    await tx.conn.execute(
+        operator_keys.insert().values(
+            id=key_id, name=name, key_hash=hash_key(secret), prefix=secret[: len(KEY_PREFIX) + 4],
+            scopes=scopes, created_at=tx.now, revoked_at=None,
+        )
+    )
+    return await get_key(tx, key_id), secret
+
+
+async def get_key(tx: Tx, key_id: str) -> OperatorKey:
+    row = (await tx.conn.execute(select(operator_keys).where(operator_keys.c.id == key_id))).first()
+    if row is None:
+        raise NotFound(f"no operator key '{key_id}'", param="id")
+    return _from_row(row)
+
+
+def _from_row(row: object) -> OperatorKey:
+    return OperatorKey(
+        id=row.id, name=row.name, prefix=row.prefix, scopes=row.scopes,  # type: ignore[attr-defined]
+        created_at=row.created_at, revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+    )
+
+
+async def list_keys(tx: Tx) -> list[OperatorKey]:
+    rows = (await tx.conn.execute(select(operator_keys).order_by(operator_keys.c.id))).all()
+    return [_from_row(r) for r in rows]
+
+
+async def count_active_keys(tx: Tx) -> int:
+    query = select(func.count()).select_from(operator_keys).where(operator_keys.c.revoked_at.is_(None))
+    return int((await tx.conn.execute(query)).scalar_one())
+
+
+async def revoke_key(tx: Tx, key_id: str) -> OperatorKey:
+    key = await get_key(tx, key_id)
+    if key.revoked_at is not None:
+        raise Conflict(f"operator key {key_id} is already revoked", param="id")
+    await tx.conn.execute(update(operator_keys).where(operator_keys.c.id == key_id).values(revoked_at=tx.now))
+    return await get_key(tx, key_id)
+
+
+async def authenticate(tx: Tx, secret: str | None) -> OperatorKey:
+    if not secret:
+        raise Unauthenticated("send your operator key as 'Authorization: Bearer <key>'")
+    digest = hash_key(secret)
+    row = (await tx.conn.execute(select(operator_keys).where(operator_keys.c.key_hash == digest))).first()
+    # The lookup is by hash; the constant-time compare keeps the final check free of timing leaks.
+    if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
+        raise Unauthenticated("the operator key is not valid or has been revoked")
+    return _from_row(row)

@@ -1,0 +1,99 @@
+"""Expiry: holds past expires_at release what they reserve; lots past expires_at go to breakage.
+
+Applied lazily by every transaction that touches a wallet (before availability is computed), and by
+the periodic sweep for idle wallets. Both are idempotent: only active rows are acted on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from creditflow.db.tables import accounts, credit_grants, holds
+from creditflow.db.tx import Tx
+from creditflow.ids import new_id
+from creditflow.ledger import repository
+from creditflow.ledger.journal import Journal
+from creditflow.ledger.models import WalletState, system_account_id
+
+EXPIRY_ACTOR = "system:expiry"
+
+
+async def release_reservations(tx: Tx, journal: Journal, hold_id: str) -> int:
+    """Release what a hold still reserves. A released part of an ended lot goes to breakage.
+
+    Returns the amount sent to breakage.
+    """
+    allocations = await repository.active_allocations(tx, hold_id)
+    ended = await repository.ended_lot_ids(tx, [a.account_id for a in allocations])
+    breakage = 0
+    for allocation in allocations:
+        journal.release(allocation.account_id, allocation.remaining)
+        await repository.reduce_allocation(tx, hold_id, allocation.seq, allocation.remaining)
+        if allocation.account_id in ended:
+            journal.transfer(
+                allocation.account_id, system_account_id("breakage", journal.unit), allocation.remaining, "breakage"
+            )
+            breakage += allocation.remaining
+    return breakage
+
+
+async def sweep_wallet(tx: Tx, wallet: WalletState) -> WalletState:
+    """Expire the wallet's due holds and lots; the wallet must be locked by the caller."""
+    if wallet.next_expiry_at is None or wallet.next_expiry_at > tx.now:
+        return wallet
+    due_holds = (
+        await tx.conn.execute(
+            select(holds.c.id, holds.c.customer_id, holds.c.amount).where(
+                holds.c.wallet_id == wallet.id, holds.c.status == "active", holds.c.expires_at <= tx.now
+            ).order_by(holds.c.id)
+        )
+    ).all()
+    for hold in due_holds:
+        operation_id = new_id("op")
+        await repository.insert_operation(
+            tx, id=operation_id, kind="hold_expiry", unit=wallet.unit, amount=hold.amount,
+            customer_id=hold.customer_id, wallet_id=wallet.id, reference_id=hold.id, actor=EXPIRY_ACTOR,
+        )
+        journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
+        await release_reservations(tx, journal, hold.id)
+        await journal.post()
+        await tx.conn.execute(
+            update(holds).where(holds.c.id == hold.id).values(status="expired", ended_at=tx.now)
+        )
+    due_lots = (
+        await tx.conn.execute(
+            select(credit_grants.c.id, credit_grants.c.customer_id, accounts.c.posted, accounts.c.held)
+            .select_from(credit_grants.join(accounts, accounts.c.id == credit_grants.c.id))
+            .where(
+                credit_grants.c.wallet_id == wallet.id,
+                credit_grants.c.status == "active",
+                credit_grants.c.expires_at <= tx.now,
+            )
+            .order_by(credit_grants.c.id)
+        )
+    ).all()
+    for lot in due_lots:
+        unheld = lot.posted - lot.held
+        operation_id = new_id("op")
+        await repository.insert_operation(
+            tx, id=operation_id, kind="expiry", unit=wallet.unit, amount=max(unheld, 0),
+            customer_id=lot.customer_id, wallet_id=wallet.id, reference_id=lot.id, actor=EXPIRY_ACTOR,
+        )
+        journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
+        journal.transfer(lot.id, system_account_id("breakage", wallet.unit), unheld, "expiry")
+        await journal.post()
+        await tx.conn.execute(
+            update(credit_grants).where(credit_grants.c.id == lot.id).values(status="expired", ended_at=tx.now)
+        )
+    await repository.set_next_expiry(tx, wallet.id, await repository.earliest_expiry(tx, wallet.id))
+    refreshed = await repository.lock_wallet(tx, wallet.id)
+    assert refreshed is not None
+    return refreshed
+
+
+async def lock_and_sweep(tx: Tx, wallet_id: str) -> WalletState | None:
+    """Lock a wallet and apply any expiry that is due: every money operation starts here."""
+    wallet = await repository.lock_wallet(tx, wallet_id)
+    if wallet is None:
+        return None
+    return await sweep_wallet(tx, wallet)

@@ -1,0 +1,192 @@
+"""Holds: reserve now, capture (once or in parts) or void later. Two-phase, like pending transfers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from creditflow.db.tables import hold_allocations, holds
+from creditflow.db.tx import Tx
+from creditflow.errors import HoldExpired, HoldNotActive, InsufficientFunds, NotFound
+from creditflow.ids import new_id
+from creditflow.ledger import repository
+from creditflow.ledger.debits import draw_from_wallet
+from creditflow.ledger.draw import plan_draw
+from creditflow.ledger.expiry import lock_and_sweep, release_reservations
+from creditflow.ledger.journal import Journal
+from creditflow.ledger.models import CaptureResult, Draw, Hold, system_account_id
+from creditflow.wallets.lookup import resolve_wallet
+
+
+async def create_hold(
+    tx: Tx,
+    *,
+    customer: str,
+    amount: int,
+    unit: str | None,
+    expires_in: int,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Hold:
+    """Reserve `amount` on specific lots in draw order. Writes nothing when the balance is short."""
+    ref = await resolve_wallet(tx, customer, unit)
+    wallet = await lock_and_sweep(tx, ref.wallet_id)
+    assert wallet is not None
+    if amount > wallet.available:
+        raise InsufficientFunds(
+            "the wallet's available balance does not cover this hold",
+            param="amount", details={"available": wallet.available, "unit": wallet.unit},
+        )
+    draws = plan_draw(
+        await repository.spendable_lots(tx, wallet.id), await repository.overdraft_of(tx, wallet), amount
+    )
+    hold_id = new_id("hld")
+    expires_at = tx.now + timedelta(seconds=expires_in)
+    await tx.conn.execute(
+        holds.insert().values(
+            id=hold_id, customer_id=ref.customer_id, wallet_id=wallet.id, unit=wallet.unit, amount=amount,
+            captured=0, status="active", expires_at=expires_at, description=description,
+            metadata=metadata or {}, actor=tx.actor, created_at=tx.now,
+        )
+    )
+    await tx.conn.execute(
+        hold_allocations.insert(),
+        [
+            {"hold_id": hold_id, "seq": seq, "account_id": d.account_id, "amount": d.amount, "remaining": d.amount}
+            for seq, d in enumerate(draws)
+        ],
+    )
+    operation_id = new_id("op")
+    await repository.insert_operation(
+        tx, id=operation_id, kind="hold", unit=wallet.unit, amount=amount,
+        customer_id=ref.customer_id, wallet_id=wallet.id, reference_id=hold_id, description=description,
+        metadata=metadata,
+    )
+    journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
+    for draw in draws:
+        journal.reserve(draw.account_id, draw.amount)
+    await journal.post()
+    await repository.lower_next_expiry(tx, wallet, expires_at)
+    return await get_hold(tx, hold_id)
+
+
+async def _active_hold(tx: Tx, hold_id: str) -> Hold:
+    """The hold, after its wallet is locked and swept; refuses holds that can no longer be used."""
+    hold = await get_hold(tx, hold_id)
+    await lock_and_sweep(tx, hold.wallet_id)
+    hold = await get_hold(tx, hold_id)
+    if hold.status == "expired":
+        raise HoldExpired(f"hold {hold_id} expired at {hold.expires_at.isoformat()}", param="id")
+    if hold.status != "active":
+        raise HoldNotActive(f"hold {hold_id} is {hold.status}", param="id")
+    return hold
+
+
+async def capture_hold(tx: Tx, hold_id: str, amount: int | None = None, *, final: bool = True) -> CaptureResult:
+    """Consume the hold's reservations in draw order; any excess is drawn like a debit.
+
+    A capture within what the hold still reserves never fails. A final capture releases the rest.
+    """
+    hold = await _active_hold(tx, hold_id)
+    amount = hold.reserved if amount is None else amount
+    capture_id = new_id("cap")
+    journal = Journal(tx, operation_id=capture_id, unit=hold.unit, wallet_id=hold.wallet_id)
+    await repository.insert_operation(
+        tx, id=capture_id, kind="capture", unit=hold.unit, amount=amount, customer_id=hold.customer_id,
+        wallet_id=hold.wallet_id, reference_id=hold_id,
+    )
+    revenue = system_account_id("revenue", hold.unit)
+    left = amount
+    for allocation in await repository.active_allocations(tx, hold_id):
+        take = min(allocation.remaining, left)
+        if take == 0:
+            break
+        journal.release(allocation.account_id, take)
+        journal.transfer(allocation.account_id, revenue, take, "capture")
+        await repository.reduce_allocation(tx, hold_id, allocation.seq, take)
+        left -= take
+    if left > 0:
+        wallet = await repository.lock_wallet(tx, hold.wallet_id)
+        assert wallet is not None
+        # The reservations consumed above are still counted as held on the wallet row until posting.
+        await draw_from_wallet(tx, journal, wallet, left, "capture")
+    breakage = await release_reservations(tx, journal, hold_id) if final else 0
+    wallet = await journal.post()
+    await tx.conn.execute(
+        update(holds)
+        .where(holds.c.id == hold_id)
+        .values(
+            captured=holds.c.captured + amount,
+            status="captured" if final else "active",
+            ended_at=tx.now if final else None,
+        )
+    )
+    if wallet is None:
+        wallet = await repository.lock_wallet(tx, hold.wallet_id)
+        assert wallet is not None
+    return CaptureResult(
+        id=capture_id, hold=await get_hold(tx, hold_id), amount=amount, breakage=breakage, wallet=wallet,
+        created_at=tx.now,
+    )
+
+
+async def void_hold(tx: Tx, hold_id: str) -> Hold:
+    hold = await _active_hold(tx, hold_id)
+    operation_id = new_id("op")
+    await repository.insert_operation(
+        tx, id=operation_id, kind="hold_void", unit=hold.unit, amount=hold.reserved,
+        customer_id=hold.customer_id, wallet_id=hold.wallet_id, reference_id=hold_id,
+    )
+    journal = Journal(tx, operation_id=operation_id, unit=hold.unit, wallet_id=hold.wallet_id)
+    await release_reservations(tx, journal, hold_id)
+    await journal.post()
+    await tx.conn.execute(update(holds).where(holds.c.id == hold_id).values(status="voided", ended_at=tx.now))
+    return await get_hold(tx, hold_id)
+
+
+async def get_hold(tx: Tx, hold_id: str) -> Hold:
+    row = (await tx.conn.execute(select(holds).where(holds.c.id == hold_id))).first()
+    if row is None:
+        raise NotFound(f"no hold '{hold_id}'", param="id")
+    allocations = (
+        await tx.conn.execute(
+            select(hold_allocations.c.account_id, hold_allocations.c.remaining)
+            .where(hold_allocations.c.hold_id == hold_id)
+            .order_by(hold_allocations.c.seq)
+        )
+    ).all()
+    return _hold_from_row(row, [Draw(a.account_id, a.remaining) for a in allocations])
+
+
+def _hold_from_row(row: Any, allocations: list[Draw]) -> Hold:
+    return Hold(
+        id=row.id, customer_id=row.customer_id, wallet_id=row.wallet_id, unit=row.unit, amount=row.amount,
+        captured=row.captured, reserved=sum(a.amount for a in allocations), status=row.status,
+        expires_at=row.expires_at, description=row.description, metadata=row.metadata,
+        created_at=row.created_at, ended_at=row.ended_at, allocations=allocations,
+    )
+
+
+async def list_holds(
+    tx: Tx, *, customer_id: str | None, status: str | None, limit: int, starting_after: str | None
+) -> list[Hold]:
+    query = select(holds).order_by(holds.c.id.desc()).limit(limit)
+    if customer_id is not None:
+        query = query.where(holds.c.customer_id == customer_id)
+    if status is not None:
+        query = query.where(holds.c.status == status)
+    if starting_after is not None:
+        query = query.where(holds.c.id < starting_after)
+    rows = (await tx.conn.execute(query)).all()
+    allocations: dict[str, list[Draw]] = {row.id: [] for row in rows}
+    if rows:
+        allocation_rows = await tx.conn.execute(
+            select(hold_allocations.c.hold_id, hold_allocations.c.account_id, hold_allocations.c.remaining)
+            .where(hold_allocations.c.hold_id.in_(list(allocations)))
+            .order_by(hold_allocations.c.hold_id, hold_allocations.c.seq)
+        )
+        for a in allocation_rows:
+            allocations[a.hold_id].append(Draw(a.account_id, a.remaining))
+    return [_hold_from_row(row, allocations[row.id]) for row in rows]
