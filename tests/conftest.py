@@ -132,6 +132,7 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 async def app(settings: Settings, clock: ManualClock):
     application = create_app(settings, clock=clock)
     yield application
+    await application.state.debit_committer.stop()
     await application.state.engine.dispose()
 
 

@@ -12,12 +12,16 @@ from creditflow.clock import Clock, SystemClock
 from creditflow.config import Settings
 from creditflow.customers.endpoints import router as customers_router
 from creditflow.db.engine import create_engine
+from creditflow.debits.endpoints import hot_router as debits_hot_router
+from creditflow.debits.endpoints import render_debit, set_debit_actor
 from creditflow.debits.endpoints import router as debits_router
 from creditflow.grants.endpoints import router as grants_router
 from creditflow.health import router as health_router
 from creditflow.holds.endpoints import router as holds_router
 from creditflow.http.errors import install_error_handlers
+from creditflow.http.group_commit import GroupCommitter
 from creditflow.jobs.runner import JobRunner
+from creditflow.ledger.spend import debit_many
 from creditflow.transactions.endpoints import router as transactions_router
 from creditflow.wallets.endpoints import router as wallets_router
 
@@ -32,6 +36,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engine = create_engine(settings)
     clock = clock or SystemClock()
     runner = JobRunner(engine, clock, settings)
+    # SQLite has one writer: a second consumer would only wait for the first one's lock.
+    debit_committer = GroupCommitter(
+        engine, clock, debit_many, render_debit, set_debit_actor,
+        consumers=1 if settings.is_sqlite else settings.group_commit_consumers,
+        max_batch=settings.group_commit_max_batch,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +51,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             yield
         finally:
             await runner.stop()
+            await debit_committer.stop()
             await engine.dispose()
 
     app = FastAPI(title="creditflow", version=__version__, description=DESCRIPTION, lifespan=lifespan)
@@ -48,9 +59,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.engine = engine
     app.state.clock = clock
     app.state.jobs = runner
+    app.state.debit_committer = debit_committer
     install_error_handlers(app)
     for router in (
-        health_router, customers_router, wallets_router, grants_router, debits_router, holds_router,
+        health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
+        holds_router,
         transactions_router,
     ):
         app.include_router(router)

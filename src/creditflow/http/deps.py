@@ -35,6 +35,8 @@ TxDep = Annotated[Tx, Depends(_tx)]
 OperatorDep = Annotated[OperatorKey, Depends(_operator)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 require_operator = Depends(_operator)
+# Documents the bearer scheme on routes that verify keys themselves (the group-committed hot path).
+declare_bearer = Depends(_bearer)
 
 
 class PageParams:

@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fastapi import Request, Response
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from creditflow.db.tables import idempotency_keys
 from creditflow.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidRequest
+from creditflow.http.json_body import loads
 
 MAX_KEY_LENGTH = 255
+REPLAY_HEADER = "Idempotent-Replayed"
 REDACTED_FIELDS = frozenset({"secret", "key"})
 
 
@@ -95,7 +98,7 @@ async def complete(conn: AsyncConnection, claimed: Claim, status: int, body: byt
     await conn.execute(
         update(idempotency_keys)
         .where(idempotency_keys.c.scope == claimed.scope, idempotency_keys.c.key == claimed.key)
-        .values(status="completed", response_status=status, response_body=_redact(body))
+        .values(status="completed", response_status=status, response_body=redact(body))
     )
 
 
@@ -115,7 +118,7 @@ async def purge_expired(conn: AsyncConnection, now: datetime) -> int:
     return result.rowcount or 0
 
 
-def _redact(body: bytes) -> str:
+def redact(body: bytes) -> str:
     """Secrets shown once are not kept: a replay answers with them redacted."""
     text = body.decode()
     try:
@@ -126,3 +129,29 @@ def _redact(body: bytes) -> str:
         document = {k: ("[redacted]" if k in REDACTED_FIELDS else v) for k, v in document.items()}
         return json.dumps(document)
     return text
+
+
+def replay_response(replay: Replay) -> Response:
+    return Response(
+        replay.body, status_code=replay.status, media_type="application/json", headers={REPLAY_HEADER: "true"}
+    )
+
+
+async def claim_for_request(request: Request, key: str, now: datetime) -> Claim | Replay | None:
+    """Claim `key` for this request, or find its stored answer. None: the body is not JSON (nothing to store)."""
+    validate_key(key)
+    body = await request.body()
+    try:
+        document = loads(body) if body else None
+    except ValueError:
+        return None
+    settings = request.app.state.settings
+    return await claim(
+        request.app.state.engine,
+        request_scope(request.headers.get("Authorization"), request.method, request.url.path),
+        key,
+        request_fingerprint(document, request.url.query),
+        now,
+        lease=timedelta(seconds=settings.idempotency_lease_seconds),
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+    )

@@ -7,7 +7,6 @@ serialized response: the idempotent replay is stored in the same commit as the w
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -17,20 +16,31 @@ from creditflow.db.tx import Tx
 from creditflow.errors import DomainError
 from creditflow.http import idempotency
 from creditflow.http.errors import domain_error_response
-from creditflow.http.json_body import DecimalJSONRequest, loads
+from creditflow.http.json_body import DecimalJSONRequest
 
 Handler = Callable[[Request], Awaitable[Response]]
-REPLAY_HEADER = "Idempotent-Replayed"
 
 
-class UnitOfWorkRoute(APIRoute):
+class DecimalJSONRoute(APIRoute):
+    """Routes whose JSON bodies are parsed exactly (numbers as Decimal)."""
+
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
-            return await run_unit_of_work(DecimalJSONRequest(request.scope, request.receive), handler)
+            return await self.around(DecimalJSONRequest(request.scope, request.receive), handler)
 
         return run
+
+    async def around(self, request: Request, handler: Handler) -> Response:
+        return await handler(request)
+
+
+class UnitOfWorkRoute(DecimalJSONRoute):
+    """Routes that run in one transaction owned by the request (see run_unit_of_work)."""
+
+    async def around(self, request: Request, handler: Handler) -> Response:
+        return await run_unit_of_work(request, handler)
 
 
 class _Refused(Exception):
@@ -47,14 +57,11 @@ async def run_unit_of_work(request: Request, handler: Handler) -> Response:
     key = request.headers.get("Idempotency-Key")
     if request.method == "POST" and key is not None:
         try:
-            outcome = await _claim(request, state, key, now)
+            outcome = await idempotency.claim_for_request(request, key, now)
         except DomainError as error:
             return domain_error_response(error)
         if isinstance(outcome, idempotency.Replay):
-            return Response(
-                outcome.body, status_code=outcome.status, media_type="application/json",
-                headers={REPLAY_HEADER: "true"},
-            )
+            return idempotency.replay_response(outcome)
         claimed = outcome
     refused = False
     try:
@@ -77,24 +84,3 @@ async def run_unit_of_work(request: Request, handler: Handler) -> Response:
     if refused and claimed is not None:
         await idempotency.release(state.engine, claimed)
     return response
-
-
-async def _claim(
-    request: Request, state: State, key: str, now: datetime
-) -> idempotency.Claim | idempotency.Replay | None:
-    idempotency.validate_key(key)
-    body = await request.body()
-    try:
-        document = loads(body) if body else None
-    except ValueError:
-        return None  # not JSON: the handler answers 400 and nothing is stored
-    settings = state.settings
-    return await idempotency.claim(
-        state.engine,
-        idempotency.request_scope(request.headers.get("Authorization"), request.method, request.url.path),
-        key,
-        idempotency.request_fingerprint(document, request.url.query),
-        now,
-        lease=timedelta(seconds=settings.idempotency_lease_seconds),
-        ttl=timedelta(hours=settings.idempotency_ttl_hours),
-    )

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from creditflow.db.tables import operations
 from creditflow.db.tx import Tx
-from creditflow.errors import InsufficientFunds, NotFound, RefundExceedsDebit
+from creditflow.errors import DomainError, InsufficientFunds, NotFound, RefundExceedsDebit
 from creditflow.ids import new_id
 from creditflow.ledger import repository
 from creditflow.ledger.draw import plan_draw
@@ -22,7 +22,7 @@ from creditflow.ledger.models import (
     WalletState,
     system_account_id,
 )
-from creditflow.wallets.lookup import resolve_wallet
+from creditflow.ledger.spend import DebitRequest, debit_many
 
 
 async def draw_from_wallet(tx: Tx, journal: Journal, wallet: WalletState, amount: int, kind: str) -> list[Draw]:
@@ -52,21 +52,11 @@ async def debit(
     metadata: dict[str, Any] | None = None,
 ) -> DebitResult:
     """Spend `amount` now, drawing lots in order. Writes nothing when the balance is short."""
-    ref = await resolve_wallet(tx, customer, unit)
-    wallet = await lock_and_sweep(tx, ref.wallet_id)
-    assert wallet is not None
-    operation_id = new_id("dbt")
-    journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
-    draws = await draw_from_wallet(tx, journal, wallet, amount, "debit")
-    await repository.insert_operation(
-        tx, id=operation_id, kind="debit", unit=wallet.unit, amount=amount, customer_id=ref.customer_id,
-        wallet_id=wallet.id, description=description, metadata=metadata,
-    )
-    wallet = await journal.post() or wallet
-    return DebitResult(
-        id=operation_id, customer_id=ref.customer_id, unit=wallet.unit, amount=amount, refunded=0,
-        drawn=draws, wallet=wallet, description=description, metadata=metadata or {}, created_at=tx.now,
-    )
+    request = DebitRequest(customer, amount, unit, description, metadata or {})
+    (outcome,) = await debit_many(tx, [request])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
 
 
 async def _debit_row(tx: Tx, debit_id: str) -> Any:

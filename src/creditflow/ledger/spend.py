@@ -1,0 +1,202 @@
+"""Set-based debits: many debits in one transaction with a fixed number of statements.
+
+This is the hot path. Wallets are locked in id order (one query), their lots read (one query), every
+debit planned in memory in arrival order (so two debits on one wallet see each other), then all
+balance changes, operations and transfers are written with one executemany each. The CHECK
+constraints on accounts and wallets remain the last word: if planning were ever wrong the whole
+transaction fails rather than overdraw. `debit()` in debits.py is this with a batch of one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+
+from creditflow.db.dialect import one_of
+from creditflow.db.tables import accounts, credit_grants, customers, operations, transfers, wallets
+from creditflow.db.tx import Tx
+from creditflow.errors import DomainError, InsufficientFunds, NotFound, WalletNotFound
+from creditflow.ids import new_id
+from creditflow.ledger.draw import plan_draw
+from creditflow.ledger.expiry import sweep_wallet
+from creditflow.ledger.models import DebitResult, Lot, WalletState, system_account_id
+from creditflow.ledger.repository import draw_order, wallet_from_row
+
+
+@dataclass(slots=True)
+class DebitRequest:
+    customer: str
+    amount: int
+    unit: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+
+
+@dataclass(slots=True)
+class _WalletBook:
+    """A locked wallet's balances, kept current in memory while the batch is planned."""
+
+    state: WalletState
+    customer_external_id: str
+    customer_currency: str
+    overdraft: Lot
+    lots: list[Lot] = field(default_factory=list)
+
+
+_LOCK_QUERY_COLUMNS = (
+    wallets.c.id, wallets.c.customer_id, wallets.c.unit, wallets.c.credit_limit, wallets.c.posted,
+    wallets.c.held, wallets.c.overdraft_account_id, wallets.c.next_expiry_at,
+    customers.c.external_id, customers.c.currency,
+    accounts.c.posted.label("od_posted"), accounts.c.held.label("od_held"), accounts.c.credit_limit.label("od_limit"),
+)
+
+
+async def _lock_wallets(tx: Tx, refs: set[str]) -> list[_WalletBook]:
+    ordered = sorted(refs)
+    query = (
+        select(*_LOCK_QUERY_COLUMNS)
+        .select_from(
+            wallets.join(customers, customers.c.id == wallets.c.customer_id).join(
+                accounts, accounts.c.id == wallets.c.overdraft_account_id
+            )
+        )
+        .where(or_(one_of(tx.conn, customers.c.id, ordered), one_of(tx.conn, customers.c.external_id, ordered)))
+        .order_by(wallets.c.id)
+        .with_for_update(of=wallets)
+    )
+    return [
+        _WalletBook(
+            state=wallet_from_row(row), customer_external_id=row.external_id, customer_currency=row.currency,
+            overdraft=Lot(row.overdraft_account_id, row.od_posted, row.od_held, row.od_limit),
+        )
+        for row in (await tx.conn.execute(query)).all()
+    ]
+
+
+async def _load_lots(tx: Tx, books: dict[str, _WalletBook]) -> None:
+    query = (
+        select(credit_grants.c.wallet_id, accounts.c.id, accounts.c.posted, accounts.c.held, credit_grants.c.expires_at)
+        .select_from(credit_grants.join(accounts, accounts.c.id == credit_grants.c.id))
+        .where(
+            one_of(tx.conn, credit_grants.c.wallet_id, list(books)),
+            credit_grants.c.status == "active",
+            accounts.c.posted > accounts.c.held,
+            or_(credit_grants.c.expires_at.is_(None), credit_grants.c.expires_at > tx.now),
+        )
+        .order_by(credit_grants.c.wallet_id, *draw_order())
+    )
+    for row in (await tx.conn.execute(query)).all():
+        books[row.wallet_id].lots.append(Lot(row.id, row.posted, row.held, expires_at=row.expires_at))
+
+
+async def _open_books(tx: Tx, refs: set[str]) -> list[_WalletBook]:
+    books = await _lock_wallets(tx, refs)
+    due = [b for b in books if b.state.next_expiry_at is not None and b.state.next_expiry_at <= tx.now]
+    if due:
+        # Rare: expiry is due. Sweep those wallets, then read the (changed) balances again.
+        for book in due:
+            await sweep_wallet(tx, book.state)
+        books = await _lock_wallets(tx, refs)
+    await _load_lots(tx, {b.state.id: b for b in books})
+    return books
+
+
+def _find_book(books: list[_WalletBook], request: DebitRequest) -> _WalletBook:
+    mine = [b for b in books if request.customer in (b.state.customer_id, b.customer_external_id)]
+    if not mine:
+        raise NotFound(f"no customer '{request.customer}'", param="customer")
+    unit = request.unit or mine[0].customer_currency
+    for book in mine:
+        if book.state.unit == unit:
+            return book
+    raise WalletNotFound(
+        f"customer '{request.customer}' has no wallet in {unit}; add one with POST /v1/customers/{{customer}}/wallets",
+        param="currency",
+    )
+
+
+async def debit_many(tx: Tx, requests: list[DebitRequest]) -> list[DebitResult | DomainError]:
+    """Debit each request in order; a refused one (no funds, unknown customer) writes nothing."""
+    books = await _open_books(tx, {r.customer for r in requests})
+    outcomes: list[DebitResult | DomainError] = []
+    account_deltas: defaultdict[str, int] = defaultdict(int)
+    wallet_deltas: defaultdict[str, int] = defaultdict(int)
+    operation_rows: list[dict[str, Any]] = []
+    transfer_rows: list[dict[str, Any]] = []
+    for request in requests:
+        try:
+            book = _find_book(books, request)
+            wallet = book.state
+            if request.amount > wallet.available:
+                raise InsufficientFunds(
+                    "the wallet's available balance does not cover this amount", param="amount",
+                    details={"available": wallet.available, "unit": wallet.unit},
+                )
+            draws = plan_draw(book.lots, book.overdraft, request.amount)
+            by_account = {lot.account_id: lot for lot in book.lots}
+        except DomainError as error:
+            outcomes.append(error)
+            continue
+        debit_id = new_id("dbt")
+        revenue = system_account_id("revenue", wallet.unit)
+        for draw in draws:
+            lot = by_account.get(draw.account_id, book.overdraft)
+            lot.posted -= draw.amount
+            account_deltas[draw.account_id] -= draw.amount
+            transfer_rows.append(
+                {"id": new_id("trf"), "operation_id": debit_id, "debit_account_id": draw.account_id,
+                 "credit_account_id": revenue, "amount": draw.amount, "unit": wallet.unit, "kind": "debit",
+                 "created_at": tx.now}
+            )
+        wallet.posted -= request.amount
+        wallet_deltas[wallet.id] -= request.amount
+        operation_rows.append(
+            {"id": debit_id, "kind": "debit", "customer_id": wallet.customer_id, "wallet_id": wallet.id,
+             "unit": wallet.unit, "amount": request.amount, "reversed_amount": 0, "reference_id": None,
+             "actor": request.actor or tx.actor, "description": request.description,
+             "metadata": request.metadata, "created_at": tx.now}
+        )
+        outcomes.append(
+            DebitResult(
+                id=debit_id, customer_id=wallet.customer_id, unit=wallet.unit, amount=request.amount, refunded=0,
+                drawn=draws, wallet=replace(wallet),
+                description=request.description, metadata=request.metadata, created_at=tx.now,
+            )
+        )
+    await _write(tx, account_deltas, wallet_deltas, operation_rows, transfer_rows)
+    return outcomes
+
+
+_ACCOUNT_UPDATE = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account_id"))
+    .values(posted=accounts.c.posted + bindparam("delta"))
+)
+
+
+async def _write(
+    tx: Tx,
+    account_deltas: dict[str, int],
+    wallet_deltas: dict[str, int],
+    operation_rows: list[dict[str, Any]],
+    transfer_rows: list[dict[str, Any]],
+) -> None:
+    if not operation_rows:
+        return
+    # Account-id order: every writer takes row locks in the same order, so none can deadlock.
+    await tx.conn.execute(
+        _ACCOUNT_UPDATE,
+        [{"account_id": a, "delta": d} for a, d in sorted(account_deltas.items()) if d],
+    )
+    await tx.conn.execute(
+        update(wallets)
+        .where(wallets.c.id == bindparam("wallet_id"))
+        .values(posted=wallets.c.posted + bindparam("delta"), updated_at=bindparam("now")),
+        [{"wallet_id": w, "delta": d, "now": tx.now} for w, d in sorted(wallet_deltas.items())],
+    )
+    await tx.conn.execute(operations.insert(), operation_rows)
+    await tx.conn.execute(transfers.insert(), transfer_rows)
