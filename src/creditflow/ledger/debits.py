@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from creditflow import money
 from creditflow.db.tables import operations
 from creditflow.db.tx import Tx
 from creditflow.errors import DomainError, InsufficientFunds, NotFound, RefundExceedsDebit
@@ -31,7 +32,7 @@ async def draw_from_wallet(tx: Tx, journal: Journal, wallet: WalletState, amount
         raise InsufficientFunds(
             "the wallet's available balance does not cover this amount",
             param="amount",
-            details={"available": wallet.available, "unit": wallet.unit},
+            details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
         )
     draws = plan_draw(
         await repository.spendable_lots(tx, wallet.id), await repository.overdraft_of(tx, wallet), amount
@@ -100,8 +101,8 @@ async def refund_debit(tx: Tx, debit_id: str, amount: int | None = None) -> Refu
     amount = refundable if amount is None else amount
     if amount > refundable or amount <= 0:
         raise RefundExceedsDebit(
-            f"at most {refundable} micro-units of this debit can still be refunded",
-            param="amount", details={"refundable": refundable, "unit": row.unit},
+            f"at most {money.format(refundable, row.unit)} {row.unit} of this debit can still be refunded",
+            param="amount", details={"refundable": money.format(refundable, row.unit), "currency": row.unit},
         )
     # The conditional UPDATE is what makes two concurrent refunds unable to exceed the debit.
     claimed = await tx.conn.execute(
@@ -112,7 +113,7 @@ async def refund_debit(tx: Tx, debit_id: str, amount: int | None = None) -> Refu
     if claimed.rowcount != 1:
         raise RefundExceedsDebit("this debit has already been refunded", param="amount")
     already = await _refunded_per_account(tx, debit_id)
-    refund_id = new_id("rfd")
+    refund_id = new_id("op")
     await repository.insert_operation(
         tx, id=refund_id, kind="refund", unit=row.unit, amount=amount, customer_id=row.customer_id,
         wallet_id=row.wallet_id, reference_id=debit_id,

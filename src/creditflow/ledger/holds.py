@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from creditflow import money
 from creditflow.db.tables import hold_allocations, holds
 from creditflow.db.tx import Tx
 from creditflow.errors import HoldExpired, HoldNotActive, InsufficientFunds, NotFound
@@ -37,7 +38,7 @@ async def create_hold(
     if amount > wallet.available:
         raise InsufficientFunds(
             "the wallet's available balance does not cover this hold",
-            param="amount", details={"available": wallet.available, "unit": wallet.unit},
+            param="amount", details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
         )
     draws = plan_draw(
         await repository.spendable_lots(tx, wallet.id), await repository.overdraft_of(tx, wallet), amount
@@ -91,7 +92,7 @@ async def capture_hold(tx: Tx, hold_id: str, amount: int | None = None, *, final
     """
     hold = await _active_hold(tx, hold_id)
     amount = hold.reserved if amount is None else amount
-    capture_id = new_id("cap")
+    capture_id = new_id("op")
     journal = Journal(tx, operation_id=capture_id, unit=hold.unit, wallet_id=hold.wallet_id)
     await repository.insert_operation(
         tx, id=capture_id, kind="capture", unit=hold.unit, amount=amount, customer_id=hold.customer_id,

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 
+from creditflow import money
 from creditflow.db.dialect import one_of
 from creditflow.db.tables import accounts, credit_grants, customers, operations, transfers, wallets
 from creditflow.db.tx import Tx
@@ -134,14 +135,14 @@ async def debit_many(tx: Tx, requests: list[DebitRequest]) -> list[DebitResult |
             if request.amount > wallet.available:
                 raise InsufficientFunds(
                     "the wallet's available balance does not cover this amount", param="amount",
-                    details={"available": wallet.available, "unit": wallet.unit},
+                    details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
                 )
             draws = plan_draw(book.lots, book.overdraft, request.amount)
             by_account = {lot.account_id: lot for lot in book.lots}
         except DomainError as error:
             outcomes.append(error)
             continue
-        debit_id = new_id("dbt")
+        debit_id = new_id("op")
         revenue = system_account_id("revenue", wallet.unit)
         for draw in draws:
             lot = by_account.get(draw.account_id, book.overdraft)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from creditflow import money
 from creditflow.db.dialect import insert_ignoring_conflicts
 from creditflow.db.tables import accounts, wallets
 from creditflow.db.tx import Tx
@@ -75,7 +76,7 @@ async def set_credit_limit(tx: Tx, customer_id: str, unit: str, credit_limit: in
     if credit_limit < in_use:
         raise CreditLimitBelowUsage(
             "the wallet already uses more overdraft than this limit; grant credits first",
-            param="credit_limit", details={"overdraft_in_use": in_use, "unit": unit},
+            param="credit_limit", details={"overdraft_in_use": money.format(in_use, unit), "currency": unit},
         )
     await tx.conn.execute(
         update(accounts).where(accounts.c.id == wallet.overdraft_account_id).values(credit_limit=credit_limit)
