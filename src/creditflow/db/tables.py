@@ -79,6 +79,7 @@ accounts = Table(
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("credit_limit >= 0", name="limit_not_negative"),
     CheckConstraint("posted - held >= -credit_limit", name="no_overdraft"),
+    Index(None, "wallet_id"),
 )
 
 wallets = Table(

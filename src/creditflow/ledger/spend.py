@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from creditflow import money
 from creditflow.db.dialect import one_of
@@ -23,7 +23,7 @@ from creditflow.errors import DomainError, InsufficientFunds, NotFound, WalletNo
 from creditflow.ids import new_id
 from creditflow.ledger.draw import plan_draw
 from creditflow.ledger.expiry import sweep_wallet
-from creditflow.ledger.models import DebitResult, Lot, WalletState, system_account_id
+from creditflow.ledger.models import OVERDRAFT, DebitResult, Lot, WalletState, system_account_id
 from creditflow.ledger.repository import draw_order, wallet_from_row
 
 
@@ -52,19 +52,20 @@ _LOCK_QUERY_COLUMNS = (
     wallets.c.id, wallets.c.customer_id, wallets.c.unit, wallets.c.credit_limit, wallets.c.posted,
     wallets.c.held, wallets.c.overdraft_account_id, wallets.c.next_expiry_at,
     customers.c.external_id, customers.c.currency,
-    accounts.c.posted.label("od_posted"), accounts.c.held.label("od_held"), accounts.c.credit_limit.label("od_limit"),
 )
 
 
 async def _lock_wallets(tx: Tx, refs: set[str]) -> list[_WalletBook]:
+    """Lock the wallets of the referenced customers, in id order (the order every writer uses).
+
+    Only wallet and customer columns are read here: on PostgreSQL a statement that waited for a row
+    lock re-reads the locked row but not the rows it joins, so balances of other rows come next, in
+    a statement of their own (a fresh snapshot).
+    """
     ordered = sorted(refs)
     query = (
         select(*_LOCK_QUERY_COLUMNS)
-        .select_from(
-            wallets.join(customers, customers.c.id == wallets.c.customer_id).join(
-                accounts, accounts.c.id == wallets.c.overdraft_account_id
-            )
-        )
+        .select_from(wallets.join(customers, customers.c.id == wallets.c.customer_id))
         .where(or_(one_of(tx.conn, customers.c.id, ordered), one_of(tx.conn, customers.c.external_id, ordered)))
         .order_by(wallets.c.id)
         .with_for_update(of=wallets)
@@ -72,26 +73,33 @@ async def _lock_wallets(tx: Tx, refs: set[str]) -> list[_WalletBook]:
     return [
         _WalletBook(
             state=wallet_from_row(row), customer_external_id=row.external_id, customer_currency=row.currency,
-            overdraft=Lot(row.overdraft_account_id, row.od_posted, row.od_held, row.od_limit),
+            overdraft=Lot(row.overdraft_account_id, 0, 0),
         )
         for row in (await tx.conn.execute(query)).all()
     ]
 
 
-async def _load_lots(tx: Tx, books: dict[str, _WalletBook]) -> None:
+async def _load_accounts(tx: Tx, books: dict[str, _WalletBook]) -> None:
+    """Read each locked wallet's overdraft account and spendable lots (in draw order), in one query."""
+    is_overdraft = accounts.c.kind == OVERDRAFT
+    spendable_lot = and_(
+        credit_grants.c.status == "active",
+        accounts.c.posted > accounts.c.held,
+        or_(credit_grants.c.expires_at.is_(None), credit_grants.c.expires_at > tx.now),
+    )
     query = (
-        select(credit_grants.c.wallet_id, accounts.c.id, accounts.c.posted, accounts.c.held, credit_grants.c.expires_at)
-        .select_from(credit_grants.join(accounts, accounts.c.id == credit_grants.c.id))
-        .where(
-            one_of(tx.conn, credit_grants.c.wallet_id, list(books)),
-            credit_grants.c.status == "active",
-            accounts.c.posted > accounts.c.held,
-            or_(credit_grants.c.expires_at.is_(None), credit_grants.c.expires_at > tx.now),
-        )
-        .order_by(credit_grants.c.wallet_id, *draw_order())
+        select(accounts.c.wallet_id, accounts.c.id, accounts.c.kind, accounts.c.posted, accounts.c.held,
+               accounts.c.credit_limit, credit_grants.c.expires_at)
+        .select_from(accounts.outerjoin(credit_grants, credit_grants.c.id == accounts.c.id))
+        .where(one_of(tx.conn, accounts.c.wallet_id, list(books)), or_(is_overdraft, spendable_lot))
+        .order_by(accounts.c.wallet_id, *draw_order())
     )
     for row in (await tx.conn.execute(query)).all():
-        books[row.wallet_id].lots.append(Lot(row.id, row.posted, row.held, expires_at=row.expires_at))
+        book = books[row.wallet_id]
+        if row.kind == OVERDRAFT:
+            book.overdraft = Lot(row.id, row.posted, row.held, row.credit_limit)
+        else:
+            book.lots.append(Lot(row.id, row.posted, row.held, expires_at=row.expires_at))
 
 
 async def _open_books(tx: Tx, refs: set[str]) -> list[_WalletBook]:
@@ -102,7 +110,7 @@ async def _open_books(tx: Tx, refs: set[str]) -> list[_WalletBook]:
         for book in due:
             await sweep_wallet(tx, book.state)
         books = await _lock_wallets(tx, refs)
-    await _load_lots(tx, {b.state.id: b for b in books})
+    await _load_accounts(tx, {b.state.id: b for b in books})
     return books
 
 

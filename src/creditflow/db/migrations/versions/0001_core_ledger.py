@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.CheckConstraint("credit_limit >= 0", name="ck_accounts_limit_not_negative"),
         sa.CheckConstraint("posted - held >= -credit_limit", name="ck_accounts_no_overdraft"),
     )
+    op.create_index("ix_accounts_wallet_id", "accounts", ["wallet_id"])
     op.create_table(
         "wallets",
         sa.Column("id", ID, nullable=False),
