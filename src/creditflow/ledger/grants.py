@@ -102,13 +102,15 @@ _GRANT_QUERY = select(credit_grants, accounts.c.posted, accounts.c.held).select_
 )
 
 
-def grant_from_row(row: Any) -> Grant:
+def grant_from_row(tx: Tx, row: Any) -> Grant:
+    """A lot as of tx.now: past its expiry only its held part remains, even before a sweep has run."""
+    lapsed = row.status == "active" and row.expires_at is not None and row.expires_at <= tx.now
     return Grant(
         id=row.id, customer_id=row.customer_id, wallet_id=row.wallet_id, unit=row.unit, amount=row.amount,
-        remaining=row.posted, held=row.held, category=row.category, priority=row.priority,
-        expires_at=row.expires_at, cost_amount=row.cost_amount, cost_unit=row.cost_unit, source=row.source,
-        status=row.status, description=row.description, metadata=row.metadata, created_at=row.created_at,
-        ended_at=row.ended_at,
+        remaining=row.held if lapsed else row.posted, held=row.held, category=row.category,
+        priority=row.priority, expires_at=row.expires_at, cost_amount=row.cost_amount, cost_unit=row.cost_unit,
+        source=row.source, status="expired" if lapsed else row.status, description=row.description,
+        metadata=row.metadata, created_at=row.created_at, ended_at=row.expires_at if lapsed else row.ended_at,
     )
 
 
@@ -116,7 +118,7 @@ async def get_grant(tx: Tx, grant_id: str) -> Grant:
     row = (await tx.conn.execute(_GRANT_QUERY.where(credit_grants.c.id == grant_id))).first()
     if row is None:
         raise NotFound(f"no credit grant '{grant_id}'", param="id")
-    return grant_from_row(row)
+    return grant_from_row(tx, row)
 
 
 async def list_grants(
@@ -127,7 +129,7 @@ async def list_grants(
         query = query.where(credit_grants.c.customer_id == customer_id)
     if starting_after is not None:
         query = query.where(credit_grants.c.id < starting_after)
-    return [grant_from_row(r) for r in (await tx.conn.execute(query)).all()]
+    return [grant_from_row(tx, r) for r in (await tx.conn.execute(query)).all()]
 
 
 async def lots_of_wallet(tx: Tx, wallet_id: str) -> list[Grant]:
@@ -136,4 +138,4 @@ async def lots_of_wallet(tx: Tx, wallet_id: str) -> list[Grant]:
         _GRANT_QUERY.where(credit_grants.c.wallet_id == wallet_id, credit_grants.c.status == "active")
         .order_by(*repository.draw_order())
     )
-    return [grant_from_row(r) for r in (await tx.conn.execute(query)).all()]
+    return [grant_from_row(tx, r) for r in (await tx.conn.execute(query)).all()]

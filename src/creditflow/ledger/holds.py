@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from creditflow import money
 from creditflow.db.tables import hold_allocations, holds
@@ -158,15 +158,20 @@ async def get_hold(tx: Tx, hold_id: str) -> Hold:
             .order_by(hold_allocations.c.seq)
         )
     ).all()
-    return _hold_from_row(row, [Draw(a.account_id, a.remaining) for a in allocations])
+    return _hold_from_row(tx, row, [Draw(a.account_id, a.remaining) for a in allocations])
 
 
-def _hold_from_row(row: Any, allocations: list[Draw]) -> Hold:
+def _hold_from_row(tx: Tx, row: Any, allocations: list[Draw]) -> Hold:
+    """A hold as of tx.now: past expires_at it reserves nothing, even before a sweep has released it."""
+    lapsed = row.status == "active" and row.expires_at <= tx.now
+    if lapsed:
+        allocations = [Draw(a.account_id, 0) for a in allocations]
     return Hold(
         id=row.id, customer_id=row.customer_id, wallet_id=row.wallet_id, unit=row.unit, amount=row.amount,
-        captured=row.captured, reserved=sum(a.amount for a in allocations), status=row.status,
-        expires_at=row.expires_at, description=row.description, metadata=row.metadata,
-        created_at=row.created_at, ended_at=row.ended_at, allocations=allocations,
+        captured=row.captured, reserved=sum(a.amount for a in allocations),
+        status="expired" if lapsed else row.status, expires_at=row.expires_at, description=row.description,
+        metadata=row.metadata, created_at=row.created_at, ended_at=row.expires_at if lapsed else row.ended_at,
+        allocations=allocations,
     )
 
 
@@ -176,7 +181,12 @@ async def list_holds(
     query = select(holds).order_by(holds.c.id.desc()).limit(limit)
     if customer_id is not None:
         query = query.where(holds.c.customer_id == customer_id)
-    if status is not None:
+    if status == "active":
+        query = query.where(holds.c.status == "active", holds.c.expires_at > tx.now)
+    elif status == "expired":
+        lapsed = and_(holds.c.status == "active", holds.c.expires_at <= tx.now)
+        query = query.where(or_(holds.c.status == "expired", lapsed))
+    elif status is not None:
         query = query.where(holds.c.status == status)
     if starting_after is not None:
         query = query.where(holds.c.id < starting_after)
@@ -190,4 +200,4 @@ async def list_holds(
         )
         for a in allocation_rows:
             allocations[a.hold_id].append(Draw(a.account_id, a.remaining))
-    return [_hold_from_row(row, allocations[row.id]) for row in rows]
+    return [_hold_from_row(tx, row, allocations[row.id]) for row in rows]
