@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -96,10 +96,18 @@ def worker() -> None:
 
     async def run(engine: AsyncEngine) -> None:
         await upgrade(engine)
-        await JobRunner(engine, SystemClock(), settings).run_forever()
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop_signal, task.cancel)
+        logging.getLogger("creditflow.jobs").info("worker started")
+        try:
+            await JobRunner(engine, SystemClock(), settings).run_forever()
+        except asyncio.CancelledError:
+            logging.getLogger("creditflow.jobs").info("worker stopped")
 
-    with contextlib.suppress(KeyboardInterrupt):
-        _run(run, settings)
+    _run(run, settings)
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""Pricing: price models (standard, package, graduated, volume, percentage) as pure, exact functions."""
