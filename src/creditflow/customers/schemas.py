@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from creditflow.customers.service import Customer
 from creditflow.http.schemas import Metadata, StrictModel
@@ -45,10 +45,19 @@ class CustomerCreate(StrictModel):
 
 
 class CustomerUpdate(StrictModel):
+    """Only the fields sent change. name and email may be cleared with null; timezone and metadata not."""
+
     name: str | None = Field(default=None, max_length=255)
     email: Email | None = None
     timezone: Timezone | None = None
     metadata: Metadata | None = None
+
+    @field_validator("timezone", "metadata")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
 
 
 class CustomerOut(BaseModel):

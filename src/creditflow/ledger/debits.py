@@ -78,7 +78,7 @@ async def _drawn_per_account(tx: Tx, debit_id: str) -> list[Draw]:
 
 async def get_debit(tx: Tx, debit_id: str) -> DebitResult:
     row = await _debit_row(tx, debit_id)
-    wallet = await repository.lock_wallet(tx, row.wallet_id)
+    wallet = await lock_and_sweep(tx, row.wallet_id)
     assert wallet is not None
     return DebitResult(
         id=row.id, customer_id=row.customer_id, unit=row.unit, amount=row.amount, refunded=row.reversed_amount,
