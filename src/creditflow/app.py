@@ -12,13 +12,14 @@ from creditflow.clock import Clock, SystemClock
 from creditflow.config import Settings
 from creditflow.customers.endpoints import router as customers_router
 from creditflow.db.engine import create_engine
+from creditflow.debits.endpoints import debit_fast_path, render_debit, set_debit_actor
 from creditflow.debits.endpoints import hot_router as debits_hot_router
-from creditflow.debits.endpoints import render_debit, set_debit_actor
 from creditflow.debits.endpoints import router as debits_router
 from creditflow.grants.endpoints import router as grants_router
 from creditflow.health import router as health_router
 from creditflow.holds.endpoints import router as holds_router
 from creditflow.http.errors import install_error_handlers
+from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
 from creditflow.jobs.runner import JobRunner
 from creditflow.ledger.spend import debit_many
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.jobs = runner
     app.state.debit_committer = debit_committer
     install_error_handlers(app)
+    app.add_middleware(FastPath, routes={("POST", "/v1/debits"): debit_fast_path})
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router,

@@ -7,7 +7,7 @@ http/json_body.py), so 0.1 arrives as Decimal("0.1"), never as a binary float.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, Overflow, Underflow
 from typing import Annotated, Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -17,7 +17,9 @@ from pydantic_core import PydanticCustomError, core_schema
 SCALE = 6
 MICROS = 10**SCALE
 MAX_MICROS = 2**63 - 1
-_AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+_AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
+# Scaling happens in a context that refuses, rather than rounds or overflows, anything inexact.
+_EXACT = Context(prec=60, Emax=60, Emin=-60, traps=[Overflow, Underflow, Inexact, InvalidOperation])
 _UNIT = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 
 # ISO 4217 minor units for display and invoices; anything not listed that is three letters shows 2.
@@ -78,10 +80,18 @@ def parse(value: Any) -> int:
         raise MoneyError("an amount is a decimal string such as \"12.50\"")
     if not dec.is_finite():
         raise MoneyError("an amount must be a finite number")
-    micros = dec * MICROS
-    if micros != micros.to_integral_value():
+    if dec.adjusted() > 18:
+        raise MoneyError("the amount is too large")
+    if dec != 0 and dec.adjusted() < -SCALE:
         raise MoneyError(f"at most {SCALE} decimal places are allowed")
-    result = int(micros)
+    try:
+        micros = _EXACT.multiply(dec, Decimal(MICROS))
+        integral = _EXACT.to_integral_exact(micros)
+    except ArithmeticError:
+        raise MoneyError(f"at most {SCALE} decimal places are allowed") from None
+    if micros != integral:
+        raise MoneyError(f"at most {SCALE} decimal places are allowed")
+    result = int(integral)
     if abs(result) > MAX_MICROS:
         raise MoneyError("the amount is too large")
     return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,3 +93,30 @@ class RefundOut(BaseModel):
             breakage=money.format(refund.breakage, unit), returned=returned, wallet=Balance.of(refund.wallet),
             created_at=refund.created_at,
         )
+
+
+def debit_document(debit: DebitResult) -> dict[str, Any]:
+    """DebitOut as a plain dict (the hot path renders it with json.dumps; same document as DebitOut.of)."""
+    unit = debit.unit
+    wallet = debit.wallet
+    return {
+        "object": "debit",
+        "id": debit.id,
+        "customer": debit.customer_id,
+        "currency": unit,
+        "amount": money.format(debit.amount, unit),
+        "refunded": money.format(debit.refunded, unit),
+        "drawn": [
+            {"grant": d.grant_id, "source": "grant" if d.grant_id else "overdraft",
+             "amount": money.format(d.amount, unit)}
+            for d in debit.drawn
+        ],
+        "wallet": {
+            "posted": money.format(wallet.posted, wallet.unit),
+            "held": money.format(wallet.held, wallet.unit),
+            "available": money.format(wallet.available, wallet.unit),
+        },
+        "description": debit.description,
+        "metadata": debit.metadata,
+        "created_at": debit.created_at.isoformat().replace("+00:00", "Z"),
+    }

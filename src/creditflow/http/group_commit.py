@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from creditflow.db.tx import Tx
 from creditflow.errors import DomainError, Unauthenticated
 from creditflow.http import idempotency
 from creditflow.http.errors import domain_error_response
+from creditflow.keys.service import hash_key
 
 log = logging.getLogger("creditflow.group_commit")
 
@@ -69,7 +69,7 @@ class GroupCommitter(Generic[R, Out]):
 
     async def submit(self, request: Request, item: R) -> Response:
         """Authenticate, claim the Idempotency-Key if any, and wait for the batch that runs `item`."""
-        secret = _bearer_secret(request)
+        secret = idempotency.bearer_secret(request)
         if secret is None:
             return domain_error_response(
                 Unauthenticated("send your operator key as 'Authorization: Bearer <key>'")
@@ -84,7 +84,7 @@ class GroupCommitter(Generic[R, Out]):
             if isinstance(outcome, idempotency.Replay):
                 return idempotency.replay_response(outcome)
             claim = outcome
-        submission = _Submission(item, hashlib.sha256(secret.encode()).hexdigest(), claim)
+        submission = _Submission(item, hash_key(secret), claim)
         self._ensure_started()
         assert self._queue is not None
         await self._queue.put(submission)
@@ -131,7 +131,7 @@ class GroupCommitter(Generic[R, Out]):
             submission.future.set_exception(exc)
 
     async def _run(self, batch: list[_Submission[R]]) -> None:
-        answers: list[tuple[_Submission[R], Response]] = []
+        answers: list[tuple[_Submission[R], Response | Out | DomainError]] = []
         async with self._engine.begin() as conn:
             tx = Tx(conn=conn, now=self._clock.now(), actor="batch")
             actors = await _verify_keys(tx, {s.key_hash for s in batch})
@@ -139,30 +139,38 @@ class GroupCommitter(Generic[R, Out]):
             for submission in batch:
                 actor = actors.get(submission.key_hash)
                 if actor is None:
-                    error = Unauthenticated("the operator key is not valid or has been revoked")
-                    answers.append((submission, domain_error_response(error)))
+                    answers.append((submission, Unauthenticated("the operator key is not valid or has been revoked")))
                 else:
                     self._set_actor(submission.item, actor)
                     runnable.append(submission)
             outcomes = await self._execute(tx, [s.item for s in runnable]) if runnable else []
             completions = []
             for submission, outcome in zip(runnable, outcomes, strict=True):
-                response = (
-                    domain_error_response(outcome) if isinstance(outcome, DomainError) else self._render(outcome)
-                )
-                answers.append((submission, response))
-                if submission.claim is not None and response.status_code < 400:
+                if submission.claim is not None and not isinstance(outcome, DomainError):
+                    # The stored replay must commit with the work, so this answer is rendered now.
+                    response = self._render(outcome)
                     completions.append(
                         {"k_scope": submission.claim.scope, "k_key": submission.claim.key,
                          "k_status": response.status_code, "k_body": idempotency.redact(bytes(response.body))}
                     )
+                    answers.append((submission, response))
+                else:
+                    answers.append((submission, outcome))
             if completions:
                 await conn.execute(_COMPLETE, completions)
-        for submission, response in answers:
+        for submission, answer in answers:
+            response = self._respond(answer)
             if submission.claim is not None and response.status_code >= 400:
                 await idempotency.release(self._engine, submission.claim)
             if not submission.future.done():
                 submission.future.set_result(response)
+
+    def _respond(self, answer: Response | Out | DomainError) -> Response:
+        if isinstance(answer, Response):
+            return answer
+        if isinstance(answer, DomainError):
+            return domain_error_response(answer)
+        return self._render(answer)
 
 
 _COMPLETE = (
@@ -179,8 +187,3 @@ async def _verify_keys(tx: Tx, hashes: set[str]) -> dict[str, str]:
         )
     )
     return {row.key_hash: f"key:{row.id}" for row in rows}
-
-
-def _bearer_secret(request: Request) -> str | None:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    return secret.strip() or None if scheme.lower() == "bearer" else None

@@ -19,9 +19,10 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from creditflow.db.tables import idempotency_keys
-from creditflow.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidRequest
+from creditflow.db.tables import idempotency_keys, operator_keys
+from creditflow.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidRequest, Unauthenticated
 from creditflow.http.json_body import loads
+from creditflow.keys.service import hash_key
 
 MAX_KEY_LENGTH = 255
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -59,8 +60,17 @@ def validate_key(key: str) -> str:
 
 
 async def claim(
-    engine: AsyncEngine, scope: str, key: str, fingerprint: str, now: datetime, *, lease: timedelta, ttl: timedelta
+    engine: AsyncEngine,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    *,
+    lease: timedelta,
+    ttl: timedelta,
+    key_hash: str,
 ) -> Claim | Replay:
+    """Claim `key`, or find its stored answer; only for an active operator key (a revoked key replays nothing)."""
     where = and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
     fresh = {
         "request_hash": fingerprint, "status": "in_flight", "lease_expires_at": now + lease,
@@ -68,6 +78,11 @@ async def claim(
     }
     try:
         async with engine.begin() as conn:
+            active_key = select(operator_keys.c.id).where(
+                operator_keys.c.key_hash == key_hash, operator_keys.c.revoked_at.is_(None)
+            )
+            if (await conn.execute(active_key)).first() is None:
+                raise Unauthenticated("the operator key is not valid or has been revoked")
             row = (await conn.execute(select(idempotency_keys).where(where).with_for_update())).first()
             if row is None:
                 await conn.execute(idempotency_keys.insert().values(scope=scope, key=key, **fresh))
@@ -145,6 +160,9 @@ async def claim_for_request(request: Request, key: str, now: datetime) -> Claim 
         document = loads(body) if body else None
     except ValueError:
         return None
+    secret = bearer_secret(request)
+    if secret is None:
+        raise Unauthenticated("send your operator key as 'Authorization: Bearer <key>'")
     settings = request.app.state.settings
     return await claim(
         request.app.state.engine,
@@ -154,4 +172,10 @@ async def claim_for_request(request: Request, key: str, now: datetime) -> Claim 
         now,
         lease=timedelta(seconds=settings.idempotency_lease_seconds),
         ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        key_hash=hash_key(secret),
     )
+
+
+def bearer_secret(request: Request) -> str | None:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return (secret.strip() or None) if scheme.lower() == "bearer" else None

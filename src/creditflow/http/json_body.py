@@ -14,7 +14,17 @@ def _refuse_constant(name: str) -> Any:
 
 
 def loads(body: bytes) -> Any:
-    return json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+    """Parse a request body; anything that is not a JSON document raises json.JSONDecodeError (a 400)."""
+    try:
+        return json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+    except json.JSONDecodeError:
+        raise
+    except UnicodeDecodeError:
+        raise json.JSONDecodeError("the body is not UTF-8 text", "", 0) from None
+    except RecursionError:
+        raise json.JSONDecodeError("the document is nested too deeply", "", 0) from None
+    except ValueError as exc:
+        raise json.JSONDecodeError(str(exc), "", 0) from None
 
 
 class DecimalJSONRequest(Request):

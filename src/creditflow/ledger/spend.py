@@ -13,14 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from creditflow import money
 from creditflow.db.dialect import one_of
-from creditflow.db.tables import accounts, credit_grants, customers, operations, transfers, wallets
+from creditflow.db.tables import accounts, credit_grants, customers, wallets
 from creditflow.db.tx import Tx
 from creditflow.errors import DomainError, InsufficientFunds, NotFound, WalletNotFound
 from creditflow.ids import new_id
+from creditflow.ledger.bulk_write import SpendBatch, write_batch
 from creditflow.ledger.draw import plan_draw
 from creditflow.ledger.expiry import sweep_wallet
 from creditflow.ledger.models import OVERDRAFT, DebitResult, Lot, WalletState, system_account_id
@@ -134,8 +135,8 @@ async def debit_many(tx: Tx, requests: list[DebitRequest]) -> list[DebitResult |
     outcomes: list[DebitResult | DomainError] = []
     account_deltas: defaultdict[str, int] = defaultdict(int)
     wallet_deltas: defaultdict[str, int] = defaultdict(int)
-    operation_rows: list[dict[str, Any]] = []
-    transfer_rows: list[dict[str, Any]] = []
+    batch = SpendBatch(account_deltas, wallet_deltas)
+    operation_rows, transfer_rows = batch.operations, batch.transfers
     for request in requests:
         try:
             book = _find_book(books, request)
@@ -176,36 +177,5 @@ async def debit_many(tx: Tx, requests: list[DebitRequest]) -> list[DebitResult |
                 description=request.description, metadata=request.metadata, created_at=tx.now,
             )
         )
-    await _write(tx, account_deltas, wallet_deltas, operation_rows, transfer_rows)
+    await write_batch(tx, batch)
     return outcomes
-
-
-_ACCOUNT_UPDATE = (
-    update(accounts)
-    .where(accounts.c.id == bindparam("account_id"))
-    .values(posted=accounts.c.posted + bindparam("delta"))
-)
-
-
-async def _write(
-    tx: Tx,
-    account_deltas: dict[str, int],
-    wallet_deltas: dict[str, int],
-    operation_rows: list[dict[str, Any]],
-    transfer_rows: list[dict[str, Any]],
-) -> None:
-    if not operation_rows:
-        return
-    # Account-id order: every writer takes row locks in the same order, so none can deadlock.
-    await tx.conn.execute(
-        _ACCOUNT_UPDATE,
-        [{"account_id": a, "delta": d} for a, d in sorted(account_deltas.items()) if d],
-    )
-    await tx.conn.execute(
-        update(wallets)
-        .where(wallets.c.id == bindparam("wallet_id"))
-        .values(posted=wallets.c.posted + bindparam("delta"), updated_at=bindparam("now")),
-        [{"wallet_id": w, "delta": d, "now": tx.now} for w, d in sorted(wallet_deltas.items())],
-    )
-    await tx.conn.execute(operations.insert(), operation_rows)
-    await tx.conn.execute(transfers.insert(), transfer_rows)

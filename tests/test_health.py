@@ -1,0 +1,40 @@
+"""Liveness and readiness probes need no operator key."""
+
+from __future__ import annotations
+
+import httpx
+
+from creditflow.app import create_app
+from creditflow.config import Settings
+
+
+def _anonymous(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://creditflow.test")
+
+
+async def test_live_answers_ok_without_a_key(app):
+    async with _anonymous(app) as http:
+        response = await http.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_checks_the_database_without_a_key(app, engine):
+    async with _anonymous(app) as http:
+        response = await http.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": engine.dialect.name}
+
+
+async def test_ready_is_503_when_the_database_cannot_be_reached(tmp_path):
+    missing = tmp_path / "no-such-dir" / "creditflow.db"
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{missing}", jobs_enabled=False))
+    try:
+        async with _anonymous(app) as http:
+            response = await http.get("/health/ready")
+            live = await http.get("/health/live")
+    finally:
+        await app.state.engine.dispose()
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert live.status_code == 200

@@ -1,0 +1,93 @@
+"""The OpenAPI document: every /v1 path, amounts as strings, the bearer scheme; /docs serves HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+V1_PATHS = {
+    "/v1/customers": {"get", "post"},
+    "/v1/customers/{customer}": {"get", "patch"},
+    "/v1/customers/{customer}/wallets": {"get", "post"},
+    "/v1/customers/{customer}/wallets/{currency}": {"patch"},
+    "/v1/credit_grants": {"get", "post"},
+    "/v1/credit_grants/{grant_id}": {"get"},
+    "/v1/credit_grants/{grant_id}/void": {"post"},
+    "/v1/debits": {"post"},
+    "/v1/debits/{debit_id}": {"get"},
+    "/v1/debits/{debit_id}/refund": {"post"},
+    "/v1/holds": {"get", "post"},
+    "/v1/holds/{hold_id}": {"get"},
+    "/v1/holds/{hold_id}/capture": {"post"},
+    "/v1/holds/{hold_id}/void": {"post"},
+    "/v1/transactions": {"get"},
+}
+
+
+@pytest.fixture
+async def spec(app) -> dict[str, Any]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://creditflow.test") as http:
+        response = await http.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _schema(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    return spec["components"]["schemas"][name]
+
+
+async def test_openapi_lists_every_v1_path_and_method(spec):
+    paths = {path: set(ops) for path, ops in spec["paths"].items() if path.startswith("/v1")}
+    assert paths == V1_PATHS
+
+
+async def test_openapi_lists_the_health_probes(spec):
+    assert {"/health/live", "/health/ready"} <= set(spec["paths"])
+
+
+async def test_every_v1_operation_declares_the_bearer_key(spec):
+    schemes = spec["components"]["securitySchemes"]
+    assert [s["scheme"].lower() for s in schemes.values()] == ["bearer"]
+    for path, operations in spec["paths"].items():
+        if path.startswith("/v1"):
+            for method, operation in operations.items():
+                assert operation.get("security"), f"{method.upper()} {path} does not declare the operator key"
+
+
+@pytest.mark.parametrize(
+    ("schema", "field"),
+    [("DebitCreate", "amount"), ("HoldCreate", "amount"), ("GrantCreate", "amount"), ("CustomerCreate", "credit_limit"),
+     ("WalletCreate", "credit_limit"), ("WalletUpdate", "credit_limit"), ("Cost", "amount")],
+)
+async def test_request_amounts_are_documented_as_decimal_strings(spec, schema, field):
+    prop = _schema(spec, schema)["properties"][field]
+    assert prop["type"] == "string"
+    assert "number" not in str(prop)
+
+
+@pytest.mark.parametrize(
+    ("schema", "fields"),
+    [("DebitOut", ["amount", "refunded"]), ("HoldOut", ["amount", "captured", "reserved"]),
+     ("GrantOut", ["amount", "remaining", "held"]), ("Balance", ["posted", "held", "available"]),
+     ("TransactionOut", ["amount"])],
+)
+async def test_response_amounts_are_strings(spec, schema, fields):
+    properties = _schema(spec, schema)["properties"]
+    for field in fields:
+        assert properties[field]["type"] == "string", field
+
+
+async def test_capture_and_refund_amounts_are_optional_strings(spec):
+    for name in ("CaptureCreate", "RefundCreate"):
+        variants = _schema(spec, name)["properties"]["amount"]["anyOf"]
+        assert {v["type"] for v in variants} == {"string", "null"}
+
+
+async def test_docs_serve_html_without_a_key(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://creditflow.test") as http:
+        response = await http.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "/openapi.json" in response.text
