@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from creditflow import __version__
 from creditflow.clock import Clock, SystemClock
@@ -32,6 +33,13 @@ Amounts are decimal strings with at most 6 decimal places. Every POST accepts an
 Errors are `{"error": {"code", "message", "param"}}`."""
 
 
+class CreditflowAPI(FastAPI):
+    """FastAPI with the hot-path front door (http/fast_path.py) as its outermost layer."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return FastPath(super().build_middleware_stack(), self.state.fast_routes)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = create_engine(settings)
@@ -55,14 +63,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await debit_committer.stop()
             await engine.dispose()
 
-    app = FastAPI(title="creditflow", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = CreditflowAPI(title="creditflow", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.fast_routes = {("POST", "/v1/debits"): debit_fast_path}
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
     app.state.jobs = runner
     app.state.debit_committer = debit_committer
     install_error_handlers(app)
-    app.add_middleware(FastPath, routes={("POST", "/v1/debits"): debit_fast_path})
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router,

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     hold_default_expires_in: int = Field(default=600, ge=1)
     hold_max_expires_in: int = Field(default=7 * 24 * 3600, ge=1)
     group_commit_consumers: int = Field(
-        default=8, ge=1, description="Batches of debits in flight at once per process (PostgreSQL; SQLite uses 1)."
+        default=1, ge=1, description="Batches of debits in flight at once per process (PostgreSQL; SQLite uses 1)."
     )
     group_commit_max_batch: int = Field(default=256, ge=1, description="Most requests one batch may carry.")
     jobs_enabled: bool = Field(default=True, description="Run the job runner inside `serve`.")

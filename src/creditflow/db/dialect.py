@@ -15,9 +15,8 @@ async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, rows: l
     await conn.execute(module.insert(table).on_conflict_do_nothing(), rows)
 
 
-def one_of(conn: AsyncConnection, column: ColumnElement[Any], values: list[str]) -> ColumnElement[bool]:
-    """`column IN values`. On PostgreSQL as `= ANY(:array)`: one SQL text for any number of values,
-    so the driver's prepared statement is reused instead of re-planned per list length."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String)))
-    return column.in_(list(values))
+def one_of_param(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column IN :name` for statements built once and reused: pass a list under `name` at execution."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(String)))
+    return column.in_(bindparam(name, expanding=True))

@@ -10,6 +10,7 @@ what /docs describes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,20 +19,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from creditflow.http.errors import error_response
 from creditflow.http.json_body import loads
+
+log = logging.getLogger("creditflow.http")
+
+# Bodies above this (or of unknown length) take the regular route: the fast path buffers whole bodies.
+MAX_FAST_BODY = 64 * 1024
 
 # Turns a parsed JSON body into a response, or returns None when it does not validate.
 FastHandler = Callable[[Request, Any], Awaitable[Response | None]]
 
 
 class FastPath:
+    """Outermost ASGI layer: serves the routes it knows in their common case, passes on everything else."""
+
     def __init__(self, app: ASGIApp, routes: dict[tuple[str, str], FastHandler]) -> None:
         self.app = app
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = self.routes.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
-        if handler is None or not _is_json(scope):
+        if handler is None or not _is_small_json(scope):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -40,18 +49,27 @@ class FastPath:
             document = loads(body)
         except ValueError:
             document = None
-        response = await handler(request, document) if document is not None else None
+        try:
+            response = await handler(request, document) if document is not None else None
+        except Exception:
+            # Outside FastAPI's error middleware, so the same last-resort answer is given here.
+            log.exception("unhandled error on the fast path")
+            response = error_response(500, "internal_error", "an unexpected error occurred; nothing was changed")
         if response is None:
             await self.app(scope, _replay(body), send)
             return
         await response(scope, receive, send)
 
 
-def _is_json(scope: Scope) -> bool:
+def _is_small_json(scope: Scope) -> bool:
+    json_type = False
+    length = None
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
-            return value.split(b";")[0].strip().lower() == b"application/json"
-    return False
+            json_type = value.split(b";")[0].strip().lower() == b"application/json"
+        elif name == b"content-length" and value.isdigit():
+            length = int(value)
+    return json_type and length is not None and length <= MAX_FAST_BODY
 
 
 def _replay(body: bytes) -> Receive:

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from creditflow.clock import Clock
-from creditflow.db.dialect import one_of
+from creditflow.db.dialect import one_of_param
 from creditflow.db.tables import idempotency_keys, operator_keys
 from creditflow.db.tx import Tx
 from creditflow.errors import DomainError, Unauthenticated
@@ -180,10 +181,13 @@ _COMPLETE = (
 )
 
 
-async def _verify_keys(tx: Tx, hashes: set[str]) -> dict[str, str]:
-    rows = await tx.conn.execute(
-        select(operator_keys.c.id, operator_keys.c.key_hash).where(
-            one_of(tx.conn, operator_keys.c.key_hash, sorted(hashes)), operator_keys.c.revoked_at.is_(None)
-        )
+@functools.cache
+def _active_keys_query(dialect: str) -> Select[Any]:
+    return select(operator_keys.c.id, operator_keys.c.key_hash).where(
+        one_of_param(dialect, operator_keys.c.key_hash, "hashes"), operator_keys.c.revoked_at.is_(None)
     )
+
+
+async def _verify_keys(tx: Tx, hashes: set[str]) -> dict[str, str]:
+    rows = await tx.conn.execute(_active_keys_query(tx.conn.dialect.name), {"hashes": sorted(hashes)})
     return {row.key_hash: f"key:{row.id}" for row in rows}

@@ -9,16 +9,18 @@ transaction fails rather than overdraw. `debit()` in debits.py is this with a ba
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 
 from creditflow import money
-from creditflow.db.dialect import one_of
+from creditflow.db.dialect import one_of_param
 from creditflow.db.tables import accounts, credit_grants, customers, wallets
 from creditflow.db.tx import Tx
+from creditflow.db.types import UTCDateTime
 from creditflow.errors import DomainError, InsufficientFunds, NotFound, WalletNotFound
 from creditflow.ids import new_id
 from creditflow.ledger.bulk_write import SpendBatch, write_batch
@@ -56,6 +58,20 @@ _LOCK_QUERY_COLUMNS = (
 )
 
 
+@functools.cache
+def _lock_query(dialect: str) -> Select[Any]:
+    """Built once per dialect: the hot path should not pay for building and hashing statements."""
+    return (
+        select(*_LOCK_QUERY_COLUMNS)
+        .select_from(wallets.join(customers, customers.c.id == wallets.c.customer_id))
+        .where(
+            or_(one_of_param(dialect, customers.c.id, "refs"), one_of_param(dialect, customers.c.external_id, "refs"))
+        )
+        .order_by(wallets.c.id)
+        .with_for_update(of=wallets)
+    )
+
+
 async def _lock_wallets(tx: Tx, refs: set[str]) -> list[_WalletBook]:
     """Lock the wallets of the referenced customers, in id order (the order every writer uses).
 
@@ -63,39 +79,42 @@ async def _lock_wallets(tx: Tx, refs: set[str]) -> list[_WalletBook]:
     lock re-reads the locked row but not the rows it joins, so balances of other rows come next, in
     a statement of their own (a fresh snapshot).
     """
-    ordered = sorted(refs)
-    query = (
-        select(*_LOCK_QUERY_COLUMNS)
-        .select_from(wallets.join(customers, customers.c.id == wallets.c.customer_id))
-        .where(or_(one_of(tx.conn, customers.c.id, ordered), one_of(tx.conn, customers.c.external_id, ordered)))
-        .order_by(wallets.c.id)
-        .with_for_update(of=wallets)
-    )
+    rows = await tx.conn.execute(_lock_query(tx.conn.dialect.name), {"refs": sorted(refs)})
     return [
         _WalletBook(
             state=wallet_from_row(row), customer_external_id=row.external_id, customer_currency=row.currency,
             overdraft=Lot(row.overdraft_account_id, 0, 0),
         )
-        for row in (await tx.conn.execute(query)).all()
+        for row in rows.all()
     ]
+
+
+@functools.cache
+def _accounts_query(dialect: str) -> Select[Any]:
+    now = bindparam("now", type_=UTCDateTime())
+    spendable_lot = and_(
+        credit_grants.c.status == "active",
+        accounts.c.posted > accounts.c.held,
+        or_(credit_grants.c.expires_at.is_(None), credit_grants.c.expires_at > now),
+    )
+    return (
+        select(accounts.c.wallet_id, accounts.c.id, accounts.c.kind, accounts.c.posted, accounts.c.held,
+               accounts.c.credit_limit, credit_grants.c.expires_at)
+        .select_from(accounts.outerjoin(credit_grants, credit_grants.c.id == accounts.c.id))
+        .where(
+            one_of_param(dialect, accounts.c.wallet_id, "wallet_ids"),
+            or_(accounts.c.kind == OVERDRAFT, spendable_lot),
+        )
+        .order_by(accounts.c.wallet_id, *draw_order())
+    )
 
 
 async def _load_accounts(tx: Tx, books: dict[str, _WalletBook]) -> None:
     """Read each locked wallet's overdraft account and spendable lots (in draw order), in one query."""
-    is_overdraft = accounts.c.kind == OVERDRAFT
-    spendable_lot = and_(
-        credit_grants.c.status == "active",
-        accounts.c.posted > accounts.c.held,
-        or_(credit_grants.c.expires_at.is_(None), credit_grants.c.expires_at > tx.now),
+    rows = await tx.conn.execute(
+        _accounts_query(tx.conn.dialect.name), {"wallet_ids": list(books), "now": tx.now}
     )
-    query = (
-        select(accounts.c.wallet_id, accounts.c.id, accounts.c.kind, accounts.c.posted, accounts.c.held,
-               accounts.c.credit_limit, credit_grants.c.expires_at)
-        .select_from(accounts.outerjoin(credit_grants, credit_grants.c.id == accounts.c.id))
-        .where(one_of(tx.conn, accounts.c.wallet_id, list(books)), or_(is_overdraft, spendable_lot))
-        .order_by(accounts.c.wallet_id, *draw_order())
-    )
-    for row in (await tx.conn.execute(query)).all():
+    for row in rows.all():
         book = books[row.wallet_id]
         if row.kind == OVERDRAFT:
             book.overdraft = Lot(row.id, row.posted, row.held, row.credit_limit)

@@ -127,7 +127,10 @@ def upgrade() -> None:
                            name="ck_operations_reversal_within_amount"),
     )
     op.create_index("ix_operations_customer_id_id", "operations", ["customer_id", "id"])
-    op.create_index("ix_operations_reference_id", "operations", ["reference_id"])
+    op.create_index(
+        "ix_operations_reference_id", "operations", ["reference_id"],
+        postgresql_where=sa.text("reference_id IS NOT NULL"), sqlite_where=sa.text("reference_id IS NOT NULL"),
+    )
     op.create_table(
         "transfers",
         sa.Column("id", ID, nullable=False),
@@ -146,8 +149,6 @@ def upgrade() -> None:
         sa.CheckConstraint("debit_account_id <> credit_account_id", name="ck_transfers_distinct_accounts"),
     )
     op.create_index("ix_transfers_operation_id", "transfers", ["operation_id"])
-    op.create_index("ix_transfers_debit_account_id", "transfers", ["debit_account_id"])
-    op.create_index("ix_transfers_credit_account_id", "transfers", ["credit_account_id"])
     op.create_table(
         "holds",
         sa.Column("id", ID, nullable=False),
