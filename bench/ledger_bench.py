@@ -5,7 +5,7 @@ keep-alive clients for a fixed time, and in the same run measures the raw baseli
 (conditional UPDATE plus INSERT, one transaction each) issued directly through the driver with the
 same concurrency. Durability stays on: SQLite synchronous=FULL, PostgreSQL synchronous_commit=on.
 
-    python bench/ledger_bench.py [--seconds 10] [--clients 32] [--workers 2] [--engines sqlite,postgres]
+    python bench/ledger_bench.py [--seconds 10] [--clients 32] [--workers 3] [--engines sqlite,postgres]
 
 Prints figures; asserts nothing about speed.
 """
@@ -264,7 +264,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes on PostgreSQL")
+    parser.add_argument(
+        "--workers", type=int, default=3,
+        help="HTTP worker processes on PostgreSQL (3 on 2 cores: workers wait on the database much of the time)",
+    )
     parser.add_argument("--engines", default="sqlite,postgres")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="creditflow-bench-"))
