@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -36,3 +37,29 @@ async def wallet(client: httpx.AsyncClient, customer: str, currency: str | None 
     if currency is None:
         return wallets[0]
     return next(w for w in wallets if w["currency"] == currency)
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    """The JSON body of a response that must have `status`."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def expect_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The error object of a response that must fail with `status` and `code`."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code, error
+    return error
+
+
+def parse_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def balance(w: dict[str, Any]) -> tuple[str, str, str]:
+    return w["posted"], w["held"], w["available"]
+
+
+async def customer_id(client: httpx.AsyncClient, **fields: Any) -> str:
+    return (await make_customer(client, **fields))["id"]

@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from tests.factories import debit, grant, hold, make_customer, wallet
-
-
-def _ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code, error
-    return error
-
-
-def _at(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _balance(w: dict[str, Any]) -> tuple[str, str, str]:
-    return w["posted"], w["held"], w["available"]
-
-
-async def _customer(client: httpx.AsyncClient, **fields: Any) -> str:
-    return (await make_customer(client, **fields))["id"]
+from tests.factories import (
+    balance,
+    customer_id,
+    debit,
+    expect_error,
+    grant,
+    hold,
+    make_customer,
+    ok,
+    parse_time,
+    wallet,
+)
 
 
 async def _transactions(client: httpx.AsyncClient, customer: str) -> list[dict[str, Any]]:
-    return _ok(await client.get("/v1/transactions", params={"customer": customer, "limit": 100}))["data"]
+    return ok(await client.get("/v1/transactions", params={"customer": customer, "limit": 100}))["data"]
 
 
 async def _post_grant(client: httpx.AsyncClient, customer: str, amount: Any, **fields: Any) -> httpx.Response:
@@ -46,7 +33,7 @@ async def _post_grant(client: httpx.AsyncClient, customer: str, amount: Any, **f
 
 
 async def test_create_paid_grant_returns_201_with_defaults(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     body = await grant(client, customer, "10.00")
     assert body["object"] == "credit_grant"
     assert body["id"].startswith("grt_")
@@ -60,19 +47,26 @@ async def test_create_paid_grant_returns_201_with_defaults(client, clock):
     assert body["expires_at"] is None
     assert body["cost"] is None
     assert body["ended_at"] is None
-    assert _at(body["created_at"]) == clock.now()
+    assert parse_time(body["created_at"]) == clock.now()
 
 
 async def test_create_promotional_grant_with_priority_expiry_cost_and_metadata(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     expires = clock.now() + timedelta(days=30)
     body = await grant(
-        client, customer, "25", category="promotional", priority=5, expires_at=expires.isoformat(),
-        cost={"amount": "19.99", "currency": "usd"}, description="welcome bonus", metadata={"campaign": "spring"},
+        client,
+        customer,
+        "25",
+        category="promotional",
+        priority=5,
+        expires_at=expires.isoformat(),
+        cost={"amount": "19.99", "currency": "usd"},
+        description="welcome bonus",
+        metadata={"campaign": "spring"},
     )
     assert body["category"] == "promotional"
     assert body["priority"] == 5
-    assert _at(body["expires_at"]) == expires
+    assert parse_time(body["expires_at"]) == expires
     assert body["cost"] == {"amount": "19.99", "currency": "USD"}
     assert body["description"] == "welcome bonus"
     assert body["metadata"] == {"campaign": "spring"}
@@ -80,10 +74,10 @@ async def test_create_promotional_grant_with_priority_expiry_cost_and_metadata(c
 
 
 async def test_create_grant_adds_to_the_wallet(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     await grant(client, customer, "10.00")
     await grant(client, customer, "2.50", category="promotional")
-    assert _balance(await wallet(client, customer)) == ("12.50", "0.00", "12.50")
+    assert balance(await wallet(client, customer)) == ("12.50", "0.00", "12.50")
 
 
 async def test_create_grant_by_external_id(client):
@@ -93,16 +87,16 @@ async def test_create_grant_by_external_id(client):
 
 
 async def test_create_grant_into_credits_wallet(client):
-    customer = await _customer(client)
-    _ok(await client.post(f"/v1/customers/{customer}/wallets", json={"currency": "CREDITS"}), 201)
+    customer = await customer_id(client)
+    ok(await client.post(f"/v1/customers/{customer}/wallets", json={"currency": "CREDITS"}), 201)
     body = await grant(client, customer, "500", currency="credits")
     assert (body["currency"], body["amount"], body["remaining"]) == ("CREDITS", "500", "500")
-    assert _balance(await wallet(client, customer, "CREDITS")) == ("500", "0", "500")
-    assert _balance(await wallet(client, customer, "USD")) == ("0.00", "0.00", "0.00")
+    assert balance(await wallet(client, customer, "CREDITS")) == ("500", "0", "500")
+    assert balance(await wallet(client, customer, "USD")) == ("0.00", "0.00", "0.00")
 
 
 async def test_create_grant_records_a_grant_transaction_from_topups_or_promotions(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     paid = await grant(client, customer, "3.00")
     promo = await grant(client, customer, "2.00", category="promotional")
     promo_op, paid_op = await _transactions(client, customer)
@@ -114,64 +108,67 @@ async def test_create_grant_records_a_grant_transaction_from_topups_or_promotion
 
 
 async def test_create_grant_expiring_in_the_past_is_422_and_writes_nothing(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     past = (clock.now() - timedelta(seconds=1)).isoformat()
-    error = _error(await _post_grant(client, customer, "5", category="paid", expires_at=past), 422,
-                   "invalid_request")
+    error = expect_error(
+        await _post_grant(client, customer, "5", category="paid", expires_at=past), 422, "invalid_request"
+    )
     assert error["param"] == "expires_at"
-    assert _balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
+    assert balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
     assert await _transactions(client, customer) == []
 
 
 async def test_create_grant_expiring_now_is_422(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     response = await _post_grant(client, customer, "5", category="paid", expires_at=clock.now().isoformat())
-    _error(response, 422, "invalid_request")
+    expect_error(response, 422, "invalid_request")
 
 
 async def test_create_grant_with_naive_expires_at_is_422(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     response = await _post_grant(client, customer, "5", category="paid", expires_at="2030-01-01T00:00:00")
-    assert _error(response, 422, "validation_error")["param"] == "expires_at"
+    assert expect_error(response, 422, "validation_error")["param"] == "expires_at"
 
 
 async def test_create_grant_rejects_zero_negative_and_overprecise_amounts(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     for amount in ("0", "-1", "0.0000001", 1.5e-7, "abc"):
         response = await _post_grant(client, customer, amount, category="paid")
-        assert _error(response, 422, "validation_error")["param"] == "amount", amount
+        assert expect_error(response, 422, "validation_error")["param"] == "amount", amount
     assert await _transactions(client, customer) == []
 
 
 async def test_create_grant_with_unknown_category_is_422(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     response = await _post_grant(client, customer, "1", category="free")
-    assert _error(response, 422, "validation_error")["param"] == "category"
+    assert expect_error(response, 422, "validation_error")["param"] == "category"
 
 
 async def test_create_grant_with_priority_out_of_range_is_422(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     for priority in (-1, 1001):
         response = await _post_grant(client, customer, "1", category="paid", priority=priority)
-        assert _error(response, 422, "validation_error")["param"] == "priority"
+        assert expect_error(response, 422, "validation_error")["param"] == "priority"
 
 
 async def test_create_grant_with_unknown_field_is_422(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     response = await _post_grant(client, customer, "1", category="paid", remaining="1")
-    assert _error(response, 422, "validation_error")["param"] == "remaining"
+    assert expect_error(response, 422, "validation_error")["param"] == "remaining"
 
 
 async def test_create_grant_into_a_wallet_the_customer_lacks_is_422_and_writes_nothing(client):
-    customer = await _customer(client)
-    error = _error(await _post_grant(client, customer, "5", category="paid", currency="EUR"), 422, "wallet_not_found")
+    customer = await customer_id(client)
+    error = expect_error(
+        await _post_grant(client, customer, "5", category="paid", currency="EUR"), 422, "wallet_not_found"
+    )
     assert error["param"] == "currency"
-    assert len(_ok(await client.get(f"/v1/customers/{customer}/wallets"))) == 1
-    assert _ok(await client.get("/v1/credit_grants", params={"customer": customer}))["data"] == []
+    assert len(ok(await client.get(f"/v1/customers/{customer}/wallets"))) == 1
+    assert ok(await client.get("/v1/credit_grants", params={"customer": customer}))["data"] == []
 
 
 async def test_create_grant_for_unknown_customer_is_404(client):
-    error = _error(await _post_grant(client, "cus_nobody", "5", category="paid"), 404, "not_found")
+    error = expect_error(await _post_grant(client, "cus_nobody", "5", category="paid"), 404, "not_found")
     assert error["param"] == "customer"
 
 
@@ -179,39 +176,39 @@ async def test_create_grant_for_unknown_customer_is_404(client):
 
 
 async def test_get_grant(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     created = await grant(client, customer, "10.00", metadata={"k": "v"})
-    assert _ok(await client.get(f"/v1/credit_grants/{created['id']}")) == created
+    assert ok(await client.get(f"/v1/credit_grants/{created['id']}")) == created
 
 
 async def test_get_grant_shows_what_remains_after_a_debit(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     created = await grant(client, customer, "10.00")
-    _ok(await debit(client, customer, "3.25"), 201)
-    body = _ok(await client.get(f"/v1/credit_grants/{created['id']}"))
+    ok(await debit(client, customer, "3.25"), 201)
+    body = ok(await client.get(f"/v1/credit_grants/{created['id']}"))
     assert (body["amount"], body["remaining"], body["status"]) == ("10.00", "6.75", "active")
 
 
 async def test_get_grant_past_its_expiry_is_expired_with_nothing_remaining(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     expires = clock.now() + timedelta(hours=1)
     created = await grant(client, customer, "10.00", expires_at=expires.isoformat())
     clock.advance(hours=1)
-    body = _ok(await client.get(f"/v1/credit_grants/{created['id']}"))
+    body = ok(await client.get(f"/v1/credit_grants/{created['id']}"))
     assert (body["status"], body["remaining"]) == ("expired", "0.00")
-    assert _at(body["ended_at"]) == expires
+    assert parse_time(body["ended_at"]) == expires
 
 
 async def test_get_unknown_grant_is_404(client):
-    _error(await client.get("/v1/credit_grants/grt_nothing"), 404, "not_found")
+    expect_error(await client.get("/v1/credit_grants/grt_nothing"), 404, "not_found")
 
 
 async def test_list_grants_by_customer_newest_first(client):
-    customer = await _customer(client)
-    other = await _customer(client)
+    customer = await customer_id(client)
+    other = await customer_id(client)
     ids = [(await grant(client, customer, f"{n}.00"))["id"] for n in (1, 2, 3)]
     await grant(client, other, "9.00")
-    page = _ok(await client.get("/v1/credit_grants", params={"customer": customer}))
+    page = ok(await client.get("/v1/credit_grants", params={"customer": customer}))
     assert page["object"] == "list"
     assert [g["id"] for g in page["data"]] == list(reversed(ids))
     assert page["has_more"] is False
@@ -220,17 +217,17 @@ async def test_list_grants_by_customer_newest_first(client):
 async def test_list_grants_by_customer_external_id(client):
     await make_customer(client, external_id="list-grants")
     created = await grant(client, "list-grants", "1.00")
-    page = _ok(await client.get("/v1/credit_grants", params={"customer": "list-grants"}))
+    page = ok(await client.get("/v1/credit_grants", params={"customer": "list-grants"}))
     assert [g["id"] for g in page["data"]] == [created["id"]]
 
 
 async def test_list_grants_paginates(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     newest_first = list(reversed([(await grant(client, customer, "1.00"))["id"] for _ in range(3)]))
-    first = _ok(await client.get("/v1/credit_grants", params={"customer": customer, "limit": 2}))
+    first = ok(await client.get("/v1/credit_grants", params={"customer": customer, "limit": 2}))
     assert [g["id"] for g in first["data"]] == newest_first[:2]
     assert first["has_more"] is True
-    second = _ok(
+    second = ok(
         await client.get(
             "/v1/credit_grants", params={"customer": customer, "limit": 2, "starting_after": newest_first[1]}
         )
@@ -240,31 +237,31 @@ async def test_list_grants_paginates(client):
 
 
 async def test_list_grants_of_unknown_customer_is_404(client):
-    _error(await client.get("/v1/credit_grants", params={"customer": "cus_nobody"}), 404, "not_found")
+    expect_error(await client.get("/v1/credit_grants", params={"customer": "cus_nobody"}), 404, "not_found")
 
 
 # --- void -----------------------------------------------------------------------------------------
 
 
 async def test_void_grant_voids_the_remainder(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     created = await grant(client, customer, "10.00")
-    _ok(await debit(client, customer, "4.00"), 201)
+    ok(await debit(client, customer, "4.00"), 201)
     clock.advance(minutes=5)
-    body = _ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
+    body = ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
     assert (body["status"], body["remaining"], body["amount"]) == ("voided", "0.00", "10.00")
-    assert _at(body["ended_at"]) == clock.now()
-    assert _ok(await client.get(f"/v1/credit_grants/{created['id']}"))["status"] == "voided"
+    assert parse_time(body["ended_at"]) == clock.now()
+    assert ok(await client.get(f"/v1/credit_grants/{created['id']}"))["status"] == "voided"
     w = await wallet(client, customer)
-    assert _balance(w) == ("0.00", "0.00", "0.00")
+    assert balance(w) == ("0.00", "0.00", "0.00")
     assert w["lots"] == []
 
 
 async def test_void_grant_returns_the_remainder_to_its_source_account(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     created = await grant(client, customer, "10.00", category="promotional")
-    _ok(await debit(client, customer, "4.00"), 201)
-    _ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
+    ok(await debit(client, customer, "4.00"), 201)
+    ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
     latest = (await _transactions(client, customer))[0]
     assert (latest["kind"], latest["amount"], latest["reference"]) == ("grant_void", "6.00", created["id"])
     assert [(t["from"], t["to"], t["amount"]) for t in latest["transfers"]] == [
@@ -273,44 +270,44 @@ async def test_void_grant_returns_the_remainder_to_its_source_account(client):
 
 
 async def test_voided_grant_is_never_drawn_again(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     voided = await grant(client, customer, "10.00", priority=1)
     kept = await grant(client, customer, "3.00", priority=99)
-    _ok(await client.post(f"/v1/credit_grants/{voided['id']}/void"))
-    body = _ok(await debit(client, customer, "2.00"), 201)
+    ok(await client.post(f"/v1/credit_grants/{voided['id']}/void"))
+    body = ok(await debit(client, customer, "2.00"), 201)
     assert [d["grant"] for d in body["drawn"]] == [kept["id"]]
-    _error(await debit(client, customer, "1.01"), 402, "insufficient_funds")
-    assert _ok(await client.get(f"/v1/credit_grants/{voided['id']}"))["remaining"] == "0.00"
+    expect_error(await debit(client, customer, "1.01"), 402, "insufficient_funds")
+    assert ok(await client.get(f"/v1/credit_grants/{voided['id']}"))["remaining"] == "0.00"
 
 
 async def test_void_grant_twice_is_409(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     created = await grant(client, customer, "10.00")
-    _ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
-    error = _error(await client.post(f"/v1/credit_grants/{created['id']}/void"), 409, "grant_not_active")
+    ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
+    error = expect_error(await client.post(f"/v1/credit_grants/{created['id']}/void"), 409, "grant_not_active")
     assert "voided" in error["message"]
     assert [op["kind"] for op in await _transactions(client, customer)] == ["grant_void", "grant"]
 
 
 async def test_void_expired_grant_is_409(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     created = await grant(client, customer, "10.00", expires_at=(clock.now() + timedelta(hours=1)).isoformat())
     clock.advance(hours=2)
-    error = _error(await client.post(f"/v1/credit_grants/{created['id']}/void"), 409, "grant_not_active")
+    error = expect_error(await client.post(f"/v1/credit_grants/{created['id']}/void"), 409, "grant_not_active")
     assert "expired" in error["message"]
 
 
 async def test_void_unknown_grant_is_404(client):
-    _error(await client.post("/v1/credit_grants/grt_nothing/void"), 404, "not_found")
+    expect_error(await client.post("/v1/credit_grants/grt_nothing/void"), 404, "not_found")
 
 
 async def test_void_grant_keeps_the_held_part_until_its_hold_ends(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     created = await grant(client, customer, "10.00")
-    reserved = _ok(await hold(client, customer, "3.00"), 201)
-    body = _ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
+    reserved = ok(await hold(client, customer, "3.00"), 201)
+    body = ok(await client.post(f"/v1/credit_grants/{created['id']}/void"))
     assert (body["status"], body["remaining"], body["held"]) == ("voided", "3.00", "3.00")
-    assert _balance(await wallet(client, customer)) == ("3.00", "3.00", "0.00")
-    _ok(await client.post(f"/v1/holds/{reserved['id']}/void"))
-    assert _balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
-    assert _ok(await client.get(f"/v1/credit_grants/{created['id']}"))["remaining"] == "0.00"
+    assert balance(await wallet(client, customer)) == ("3.00", "3.00", "0.00")
+    ok(await client.post(f"/v1/holds/{reserved['id']}/void"))
+    assert balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
+    assert ok(await client.get(f"/v1/credit_grants/{created['id']}"))["remaining"] == "0.00"

@@ -8,21 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.factories import debit, grant, hold, make_customer, wallet
+from tests.factories import balance, debit, expect_error, grant, hold, make_customer, ok, wallet
 
 SEVEN_DAYS = 7 * 24 * 3600
-
-
-def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code, error
-    return error
 
 
 async def _customer_with(client: httpx.AsyncClient, amount: str, **grant_fields: Any) -> str:
@@ -32,7 +20,7 @@ async def _customer_with(client: httpx.AsyncClient, amount: str, **grant_fields:
 
 
 async def _hold(client: httpx.AsyncClient, customer: str, amount: str, **fields: Any) -> dict[str, Any]:
-    return _ok(await hold(client, customer, amount, **fields), 201)
+    return ok(await hold(client, customer, amount, **fields), 201)
 
 
 async def _capture(client: httpx.AsyncClient, hold_id: str, status: int = 200, **body: Any) -> httpx.Response:
@@ -42,15 +30,11 @@ async def _capture(client: httpx.AsyncClient, hold_id: str, status: int = 200, *
 
 
 async def _get_hold(client: httpx.AsyncClient, hold_id: str) -> dict[str, Any]:
-    return _ok(await client.get(f"/v1/holds/{hold_id}"))
+    return ok(await client.get(f"/v1/holds/{hold_id}"))
 
 
 async def _transactions(client: httpx.AsyncClient, customer: str) -> list[dict[str, Any]]:
-    return _ok(await client.get("/v1/transactions", params={"customer": customer, "limit": 100}))["data"]
-
-
-def _balance(w: dict[str, Any]) -> tuple[str, str, str]:
-    return w["posted"], w["held"], w["available"]
+    return ok(await client.get("/v1/transactions", params={"customer": customer, "limit": 100}))["data"]
 
 
 def _lot_held(w: dict[str, Any]) -> dict[str, str]:
@@ -91,15 +75,15 @@ async def test_create_hold_returns_an_active_hold_with_nothing_captured(client, 
 async def test_create_hold_reserves_the_amount_on_the_wallet(client):
     customer = await _customer_with(client, "10.00")
     await _hold(client, customer, "4.00")
-    assert _balance(await wallet(client, customer)) == ("10.00", "4.00", "6.00")
+    assert balance(await wallet(client, customer)) == ("10.00", "4.00", "6.00")
 
 
 async def test_create_hold_beyond_available_is_402_and_writes_nothing(client):
     customer = await _customer_with(client, "3.00")
     before = await _transactions(client, customer)
-    _error(await hold(client, customer, "3.01"), 402, "insufficient_funds")
-    assert _balance(await wallet(client, customer)) == ("3.00", "0.00", "3.00")
-    assert _ok(await client.get("/v1/holds", params={"customer": customer}))["data"] == []
+    expect_error(await hold(client, customer, "3.01"), 402, "insufficient_funds")
+    assert balance(await wallet(client, customer)) == ("3.00", "0.00", "3.00")
+    assert ok(await client.get("/v1/holds", params={"customer": customer}))["data"] == []
     assert await _transactions(client, customer) == before
 
 
@@ -117,9 +101,9 @@ async def test_create_hold_accepts_seven_days(client, clock):
 
 async def test_create_hold_over_seven_days_is_422_and_writes_nothing(client):
     customer = await _customer_with(client, "10.00")
-    error = _error(await hold(client, customer, "1.00", expires_in=SEVEN_DAYS + 1), 422, "validation_error")
+    error = expect_error(await hold(client, customer, "1.00", expires_in=SEVEN_DAYS + 1), 422, "validation_error")
     assert error["param"] == "expires_in"
-    assert _balance(await wallet(client, customer)) == ("10.00", "0.00", "10.00")
+    assert balance(await wallet(client, customer)) == ("10.00", "0.00", "10.00")
 
 
 async def test_create_hold_reserves_on_specific_lots_in_draw_order(client):
@@ -130,14 +114,14 @@ async def test_create_hold_reserves_on_specific_lots_in_draw_order(client):
     await _hold(client, customer, "4.00")
     w = await wallet(client, customer)
     assert _lot_held(w) == {first["id"]: "3.00", late["id"]: "1.00", untouched["id"]: "0.00"}
-    assert _balance(w) == ("13.00", "4.00", "9.00")
+    assert balance(w) == ("13.00", "4.00", "9.00")
 
 
 async def test_a_held_amount_cannot_be_spent_by_a_debit(client):
     customer = await _customer_with(client, "10.00")
     await _hold(client, customer, "8.00")
-    _error(await debit(client, customer, "2.01"), 402, "insufficient_funds")
-    assert _ok(await debit(client, customer, "2.00"), 201)["wallet"]["available"] == "0.00"
+    expect_error(await debit(client, customer, "2.01"), 402, "insufficient_funds")
+    assert ok(await debit(client, customer, "2.00"), 201)["wallet"]["available"] == "0.00"
 
 
 # --- read -----------------------------------------------------------------------------------------
@@ -150,7 +134,7 @@ async def test_get_hold_returns_it(client):
 
 
 async def test_get_unknown_hold_is_404(client):
-    _error(await client.get("/v1/holds/hld_missing"), 404, "not_found")
+    expect_error(await client.get("/v1/holds/hld_missing"), 404, "not_found")
 
 
 async def test_list_holds_filters_by_customer_newest_first(client):
@@ -159,7 +143,7 @@ async def test_list_holds_filters_by_customer_newest_first(client):
     first = await _hold(client, alice, "1.00")
     await _hold(client, bob, "1.00")
     second = await _hold(client, alice, "2.00")
-    page = _ok(await client.get("/v1/holds", params={"customer": alice}))
+    page = ok(await client.get("/v1/holds", params={"customer": alice}))
     assert [h["id"] for h in page["data"]] == [second["id"], first["id"]]
     assert page["has_more"] is False
 
@@ -169,10 +153,10 @@ async def test_list_holds_filters_by_status(client):
     active = await _hold(client, customer, "1.00")
     voided = await _hold(client, customer, "1.00")
     captured = await _hold(client, customer, "1.00")
-    _ok(await client.post(f"/v1/holds/{voided['id']}/void"))
+    ok(await client.post(f"/v1/holds/{voided['id']}/void"))
     await _capture(client, captured["id"])
     for status, expected in (("active", active), ("voided", voided), ("captured", captured)):
-        page = _ok(await client.get("/v1/holds", params={"customer": customer, "status": status}))
+        page = ok(await client.get("/v1/holds", params={"customer": customer, "status": status}))
         assert [h["id"] for h in page["data"]] == [expected["id"]], status
 
 
@@ -198,17 +182,17 @@ async def test_non_final_captures_repeat_until_a_final_one(client):
         body = (await _capture(client, created["id"], amount="1.00", final=False)).json()
         assert body["hold"]["status"] == "active"
         assert body["hold"]["captured"] == expected_captured
-    assert _balance(await wallet(client, customer)) == ("7.00", "2.00", "5.00")
+    assert balance(await wallet(client, customer)) == ("7.00", "2.00", "5.00")
     body = (await _capture(client, created["id"], amount="0.50")).json()
     assert body["hold"]["status"] == "captured"
     assert body["hold"]["captured"] == "3.50"
-    assert _balance(await wallet(client, customer)) == ("6.50", "0.00", "6.50")
+    assert balance(await wallet(client, customer)) == ("6.50", "0.00", "6.50")
 
 
 async def test_capture_within_the_hold_succeeds_when_the_rest_of_the_wallet_is_empty(client):
     customer = await _customer_with(client, "5.00")
     created = await _hold(client, customer, "5.00")
-    _error(await debit(client, customer, "0.01"), 402, "insufficient_funds")
+    expect_error(await debit(client, customer, "0.01"), 402, "insufficient_funds")
     await _capture(client, created["id"], amount="3.00", final=False)
     body = (await _capture(client, created["id"], amount="2.00")).json()
     assert body["hold"]["captured"] == "5.00"
@@ -239,12 +223,14 @@ async def test_capture_beyond_the_hold_draws_the_excess_like_a_debit(client):
 async def test_capture_beyond_the_hold_without_funds_is_402_and_changes_nothing(client):
     customer = await _customer_with(client, "5.00")
     created = await _hold(client, customer, "4.00")
-    _ok(await debit(client, customer, "1.00"), 201)
+    ok(await debit(client, customer, "1.00"), 201)
     before = await _transactions(client, customer)
-    _error(await client.post(f"/v1/holds/{created['id']}/capture", json={"amount": "4.01"}), 402, "insufficient_funds")
+    expect_error(
+        await client.post(f"/v1/holds/{created['id']}/capture", json={"amount": "4.01"}), 402, "insufficient_funds"
+    )
     after = await _get_hold(client, created["id"])
     assert (after["status"], after["captured"], after["reserved"]) == ("active", "0.00", "4.00")
-    assert _balance(await wallet(client, customer)) == ("4.00", "4.00", "0.00")
+    assert balance(await wallet(client, customer)) == ("4.00", "4.00", "0.00")
     assert await _transactions(client, customer) == before
     assert (await _capture(client, created["id"])).json()["hold"]["captured"] == "4.00"
 
@@ -261,12 +247,12 @@ async def test_capture_after_a_final_capture_is_409_hold_not_active(client):
     customer = await _customer_with(client, "10.00")
     created = await _hold(client, customer, "5.00")
     await _capture(client, created["id"], amount="2.00")
-    _error(await client.post(f"/v1/holds/{created['id']}/capture", json={}), 409, "hold_not_active")
-    assert _balance(await wallet(client, customer)) == ("8.00", "0.00", "8.00")
+    expect_error(await client.post(f"/v1/holds/{created['id']}/capture", json={}), 409, "hold_not_active")
+    assert balance(await wallet(client, customer)) == ("8.00", "0.00", "8.00")
 
 
 async def test_capture_of_unknown_hold_is_404(client):
-    _error(await client.post("/v1/holds/hld_missing/capture", json={}), 404, "not_found")
+    expect_error(await client.post("/v1/holds/hld_missing/capture", json={}), 404, "not_found")
 
 
 # --- void -----------------------------------------------------------------------------------------
@@ -276,17 +262,17 @@ async def test_void_releases_what_the_hold_reserves(client):
     customer = await _customer_with(client, "10.00")
     created = await _hold(client, customer, "5.00")
     await _capture(client, created["id"], amount="1.00", final=False)
-    body = _ok(await client.post(f"/v1/holds/{created['id']}/void"))
+    body = ok(await client.post(f"/v1/holds/{created['id']}/void"))
     assert (body["status"], body["captured"], body["reserved"]) == ("voided", "1.00", "0.00")
-    assert _balance(await wallet(client, customer)) == ("9.00", "0.00", "9.00")
+    assert balance(await wallet(client, customer)) == ("9.00", "0.00", "9.00")
 
 
 async def test_void_of_a_voided_hold_is_409_hold_not_active(client):
     customer = await _customer_with(client, "10.00")
     created = await _hold(client, customer, "5.00")
-    _ok(await client.post(f"/v1/holds/{created['id']}/void"))
-    _error(await client.post(f"/v1/holds/{created['id']}/void"), 409, "hold_not_active")
-    _error(await client.post(f"/v1/holds/{created['id']}/capture", json={}), 409, "hold_not_active")
+    ok(await client.post(f"/v1/holds/{created['id']}/void"))
+    expect_error(await client.post(f"/v1/holds/{created['id']}/void"), 409, "hold_not_active")
+    expect_error(await client.post(f"/v1/holds/{created['id']}/capture", json={}), 409, "hold_not_active")
 
 
 # --- expiry ---------------------------------------------------------------------------------------
@@ -296,7 +282,7 @@ async def test_an_expired_hold_reserves_nothing(client, clock):
     customer = await _customer_with(client, "10.00")
     created = await _hold(client, customer, "10.00", expires_in=60)
     clock.advance(seconds=61)
-    assert _balance(await wallet(client, customer)) == ("10.00", "0.00", "10.00")
+    assert balance(await wallet(client, customer)) == ("10.00", "0.00", "10.00")
     assert (await _get_hold(client, created["id"]))["status"] == "expired"
     await _hold(client, customer, "10.00")
 
@@ -305,8 +291,8 @@ async def test_capture_after_expires_at_is_409_hold_expired(client, clock):
     customer = await _customer_with(client, "10.00")
     created = await _hold(client, customer, "4.00", expires_in=60)
     clock.advance(seconds=61)
-    _error(await client.post(f"/v1/holds/{created['id']}/capture", json={}), 409, "hold_expired")
-    assert _balance(await wallet(client, customer)) == ("10.00", "0.00", "10.00")
+    expect_error(await client.post(f"/v1/holds/{created['id']}/capture", json={}), 409, "hold_expired")
+    assert balance(await wallet(client, customer)) == ("10.00", "0.00", "10.00")
 
 
 async def test_capture_just_before_expires_at_succeeds(client, clock):
@@ -320,7 +306,7 @@ async def test_void_after_expires_at_is_409_hold_expired(client, clock):
     customer = await _customer_with(client, "10.00")
     created = await _hold(client, customer, "4.00", expires_in=60)
     clock.advance(seconds=61)
-    _error(await client.post(f"/v1/holds/{created['id']}/void"), 409, "hold_expired")
+    expect_error(await client.post(f"/v1/holds/{created['id']}/void"), 409, "hold_expired")
 
 
 async def test_void_of_a_hold_on_an_expired_lot_sends_the_released_part_to_breakage(client, clock):
@@ -328,12 +314,12 @@ async def test_void_of_a_hold_on_an_expired_lot_sends_the_released_part_to_break
     lot = await grant(client, customer, "10.00", expires_at=(clock.now() + timedelta(hours=1)).isoformat())
     created = await _hold(client, customer, "6.00", expires_in=7200)
     clock.advance(hours=1, seconds=1)
-    assert _balance(await wallet(client, customer)) == ("6.00", "6.00", "0.00")
+    assert balance(await wallet(client, customer)) == ("6.00", "6.00", "0.00")
     assert await _breakage_total(client, customer) == Decimal("4.00")
-    _ok(await client.post(f"/v1/holds/{created['id']}/void"))
-    assert _balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
+    ok(await client.post(f"/v1/holds/{created['id']}/void"))
+    assert balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
     assert await _breakage_total(client, customer) == Decimal("10.00")
-    assert _ok(await client.get(f"/v1/credit_grants/{lot['id']}"))["remaining"] == "0.00"
+    assert ok(await client.get(f"/v1/credit_grants/{lot['id']}"))["remaining"] == "0.00"
 
 
 async def test_final_capture_on_an_expired_lot_sends_the_released_part_to_breakage(client, clock):
@@ -353,7 +339,7 @@ async def test_an_expired_hold_on_an_expired_lot_sends_its_reservation_to_breaka
     await grant(client, customer, "10.00", expires_at=(clock.now() + timedelta(hours=1)).isoformat())
     created = await _hold(client, customer, "6.00", expires_in=7200)
     clock.advance(hours=2, seconds=1)
-    assert _balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
+    assert balance(await wallet(client, customer)) == ("0.00", "0.00", "0.00")
     assert (await _get_hold(client, created["id"]))["status"] == "expired"
     assert await _breakage_total(client, customer) == Decimal("10.00")
 
@@ -370,5 +356,5 @@ async def test_list_active_holds_leaves_out_holds_past_expires_at(client, clock)
     customer = await _customer_with(client, "10.00")
     await _hold(client, customer, "4.00", expires_in=60)
     clock.advance(seconds=61)
-    page = _ok(await client.get("/v1/holds", params={"customer": customer, "status": "active"}))
+    page = ok(await client.get("/v1/holds", params={"customer": customer, "status": "active"}))
     assert page["data"] == []

@@ -10,24 +10,15 @@ import httpx
 from sqlalchemy import select
 
 from creditflow.db.tables import operator_keys
-from tests.factories import debit, grant, make_customer, wallet
-
-
-def _ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.factories import customer_id, debit, grant, make_customer, ok, wallet
 
 
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-async def _customer(client: httpx.AsyncClient, **fields: Any) -> str:
-    return (await make_customer(client, **fields))["id"]
-
-
 async def _page(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
-    return _ok(await client.get("/v1/transactions", params=params))
+    return ok(await client.get("/v1/transactions", params=params))
 
 
 async def _history(client: httpx.AsyncClient, customer: str) -> list[dict[str, Any]]:
@@ -39,13 +30,13 @@ def _moves(op: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 async def test_transactions_are_listed_newest_first_with_kind_amount_and_time(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     start = clock.now()
     lot = await grant(client, customer, "10.00")
     clock.advance(minutes=1)
-    spent = _ok(await debit(client, customer, "4.00"), 201)
+    spent = ok(await debit(client, customer, "4.00"), 201)
     clock.advance(minutes=1)
-    refund = _ok(await client.post(f"/v1/debits/{spent['id']}/refund", json={"amount": "1.00"}), 201)
+    refund = ok(await client.post(f"/v1/debits/{spent['id']}/refund", json={"amount": "1.00"}), 201)
     ops = await _history(client, customer)
     assert [(op["kind"], op["amount"], op["reference"]) for op in ops] == [
         ("refund", "1.00", spent["id"]), ("debit", "4.00", None), ("grant", "10.00", lot["id"]),
@@ -57,7 +48,7 @@ async def test_transactions_are_listed_newest_first_with_kind_amount_and_time(cl
 
 
 async def test_transactions_carry_description_and_metadata(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     await grant(client, customer, "10.00", description="top-up", metadata={"invoice": "in_1"})
     await debit(client, customer, "1.00", description="usage", metadata={"event": "ev_9"})
     debit_op, grant_op = await _history(client, customer)
@@ -66,14 +57,14 @@ async def test_transactions_carry_description_and_metadata(client):
 
 
 async def test_grant_transfers_credit_the_lot_from_topups(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     lot = await grant(client, customer, "10.00")
     (op,) = await _history(client, customer)
     assert _moves(op) == [("sys_topups_USD", lot["id"], "10.00", "grant")]
 
 
 async def test_debit_transfers_move_each_lot_share_to_revenue(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     first = await grant(client, customer, "1.00", priority=1)
     second = await grant(client, customer, "5.00")
     await debit(client, customer, "3.00")
@@ -84,7 +75,7 @@ async def test_debit_transfers_move_each_lot_share_to_revenue(client):
 
 
 async def test_overdraft_transfers_name_the_overdraft_account(client):
-    customer = await _customer(client, credit_limit="5")
+    customer = await customer_id(client, credit_limit="5")
     await debit(client, customer, "3.00")
     lot = await grant(client, customer, "10.00")
     grant_op, debit_op = (await _history(client, customer))[:2]
@@ -97,9 +88,9 @@ async def test_overdraft_transfers_name_the_overdraft_account(client):
 
 
 async def test_every_transfer_balances_within_each_currency(client, clock):
-    customer = await _customer(client, credit_limit="5")
+    customer = await customer_id(client, credit_limit="5")
     await grant(client, customer, "4.00", expires_at=(clock.now() + timedelta(hours=1)).isoformat())
-    spent = _ok(await debit(client, customer, "6.00"), 201)
+    spent = ok(await debit(client, customer, "6.00"), 201)
     await grant(client, customer, "3.00", category="promotional")
     clock.advance(hours=2)
     await client.post(f"/v1/debits/{spent['id']}/refund")
@@ -116,16 +107,16 @@ async def test_every_transfer_balances_within_each_currency(client, clock):
 async def test_transactions_record_the_operator_key_as_actor(client, app):
     async with app.state.engine.connect() as conn:
         (key_id,) = (await conn.execute(select(operator_keys.c.id))).scalars().all()
-    customer = await _customer(client)
+    customer = await customer_id(client)
     await grant(client, customer, "10.00")
-    spent = _ok(await debit(client, customer, "1.00"), 201)
+    spent = ok(await debit(client, customer, "1.00"), 201)
     await client.post(f"/v1/debits/{spent['id']}/refund")
     ops = await _history(client, customer)
     assert [op["actor"] for op in ops] == [f"key:{key_id}"] * 3
 
 
 async def test_expiry_is_recorded_with_the_expiry_job_as_actor(client, clock):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     lot = await grant(client, customer, "4.00", expires_at=(clock.now() + timedelta(hours=1)).isoformat())
     await debit(client, customer, "1.00")
     clock.advance(hours=1)
@@ -139,7 +130,7 @@ async def test_expiry_is_recorded_with_the_expiry_job_as_actor(client, clock):
 
 async def test_transactions_are_filtered_by_customer_id_or_external_id(client):
     mine = await make_customer(client, external_id="history-mine")
-    theirs = await _customer(client)
+    theirs = await customer_id(client)
     await grant(client, mine["id"], "1.00")
     await grant(client, theirs, "2.00")
     by_id = await _history(client, mine["id"])
@@ -148,8 +139,8 @@ async def test_transactions_are_filtered_by_customer_id_or_external_id(client):
 
 
 async def test_transactions_without_customer_list_every_customer(client):
-    first = await _customer(client)
-    second = await _customer(client)
+    first = await customer_id(client)
+    second = await customer_id(client)
     await grant(client, first, "1.00")
     await grant(client, second, "2.00")
     ops = (await _page(client))["data"]
@@ -157,7 +148,7 @@ async def test_transactions_without_customer_list_every_customer(client):
 
 
 async def test_transactions_paginate_with_limit_and_starting_after(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     await grant(client, customer, "10.00")
     for _ in range(4):
         await debit(client, customer, "1.00")
@@ -175,7 +166,7 @@ async def test_transactions_paginate_with_limit_and_starting_after(client):
 
 
 async def test_transactions_of_a_customer_with_none_is_an_empty_list(client):
-    customer = await _customer(client)
+    customer = await customer_id(client)
     assert await _page(client, customer=customer) == {"object": "list", "data": [], "has_more": False}
 
 
