@@ -24,6 +24,7 @@ from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
 from creditflow.jobs.runner import JobRunner
 from creditflow.ledger.spend import debit_many
+from creditflow.metering.endpoints import router as metering_router
 from creditflow.transactions.endpoints import router as transactions_router
 from creditflow.wallets.endpoints import router as wallets_router
 
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
-        holds_router,
+        holds_router, metering_router,
         transactions_router,
     ):
         app.include_router(router)

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         default=1, ge=1, description="Batches of debits in flight at once per process (PostgreSQL; SQLite uses 1)."
     )
     group_commit_max_batch: int = Field(default=256, ge=1, description="Most requests one batch may carry.")
+    events_late_window_hours: int = Field(
+        default=24, ge=0, description="How old an event's timestamp may be and still be accepted."
+    )
     jobs_enabled: bool = Field(default=True, description="Run the job runner inside `serve`.")
     expiry_sweep_interval_seconds: float = Field(default=30.0, gt=0)
 

@@ -58,15 +58,15 @@ async def _write_portable(tx: Tx, batch: SpendBatch) -> None:
     await tx.conn.execute(transfers.insert(), batch.transfers)
 
 
-# Columns that vary per row travel as arrays; the rest are one value for the whole batch (one kind,
-# one moment, nothing reversed or referenced yet), which keeps encoding work per batch small.
+# Columns that vary per row travel as arrays; the rest are one value for the whole batch (one moment,
+# nothing reversed or referenced yet), which keeps encoding work per batch small.
 _OPERATION_ARRAYS = (
-    ("id", "text"), ("customer_id", "text"), ("wallet_id", "text"), ("unit", "text"), ("amount", "bigint"),
-    ("actor", "text"), ("description", "text"), ("metadata", "text"),
+    ("id", "text"), ("kind", "text"), ("customer_id", "text"), ("wallet_id", "text"), ("unit", "text"),
+    ("amount", "bigint"), ("actor", "text"), ("description", "text"), ("metadata", "text"),
 )
 _TRANSFER_ARRAYS = (
     ("id", "text"), ("operation_id", "text"), ("debit_account_id", "text"), ("credit_account_id", "text"),
-    ("amount", "bigint"), ("unit", "text"),
+    ("amount", "bigint"), ("unit", "text"), ("kind", "text"),
 )
 
 
@@ -78,7 +78,7 @@ def _names(columns: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(name for name, _ in columns)
 
 
-_OPS_FIRST = 8
+_OPS_FIRST = 6
 _TRANSFERS_FIRST = _OPS_FIRST + len(_OPERATION_ARRAYS)
 _OPERATION_VALUES = _names(_OPERATION_ARRAYS).replace("metadata", "metadata::json")
 _POSTGRES_WRITE = f"""
@@ -89,24 +89,22 @@ WITH account_changes AS (
     UPDATE wallets SET posted = wallets.posted + d.delta, updated_at = $5
     FROM unnest($3::text[], $4::bigint[]) AS d(id, delta) WHERE wallets.id = d.id
 ), new_operations AS (
-    INSERT INTO operations ({_names(_OPERATION_ARRAYS)}, kind, reversed_amount, reference_id, created_at)
-    SELECT {_OPERATION_VALUES}, $6, 0, NULL, $5
+    INSERT INTO operations ({_names(_OPERATION_ARRAYS)}, reversed_amount, reference_id, created_at)
+    SELECT {_OPERATION_VALUES}, 0, NULL, $5
     FROM unnest({_unnest(_OPERATION_ARRAYS, _OPS_FIRST)}) AS o({_names(_OPERATION_ARRAYS)})
 )
-INSERT INTO transfers ({_names(_TRANSFER_ARRAYS)}, kind, created_at)
-SELECT {_names(_TRANSFER_ARRAYS)}, $7, $5
+INSERT INTO transfers ({_names(_TRANSFER_ARRAYS)}, created_at)
+SELECT {_names(_TRANSFER_ARRAYS)}, $5
 FROM unnest({_unnest(_TRANSFER_ARRAYS, _TRANSFERS_FIRST)}) AS t({_names(_TRANSFER_ARRAYS)})
 """
 
 
 async def _write_postgres(tx: Tx, batch: SpendBatch) -> None:
-    (operation_kind,) = {row["kind"] for row in batch.operations}
-    (transfer_kind,) = {row["kind"] for row in batch.transfers}
     account_ids = sorted(a for a, d in batch.account_deltas.items() if d)
     wallet_ids = sorted(batch.wallet_deltas)
     arguments: list[Any] = [
         account_ids, [batch.account_deltas[a] for a in account_ids],
-        wallet_ids, [batch.wallet_deltas[w] for w in wallet_ids], tx.now, operation_kind, transfer_kind,
+        wallet_ids, [batch.wallet_deltas[w] for w in wallet_ids], tx.now,
     ]
     for name, _ in _OPERATION_ARRAYS:
         column = [row[name] for row in batch.operations]

@@ -10,7 +10,6 @@ transaction fails rather than overdraw. `debit()` in debits.py is this with a ba
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,7 +40,7 @@ class DebitRequest:
 
 
 @dataclass(slots=True)
-class _WalletBook:
+class WalletBook:
     """A locked wallet's balances, kept current in memory while the batch is planned."""
 
     state: WalletState
@@ -72,7 +71,7 @@ def _lock_query(dialect: str) -> Select[Any]:
     )
 
 
-async def _lock_wallets(tx: Tx, refs: set[str]) -> list[_WalletBook]:
+async def _lock_wallets(tx: Tx, refs: set[str]) -> list[WalletBook]:
     """Lock the wallets of the referenced customers, in id order (the order every writer uses).
 
     Only wallet and customer columns are read here: on PostgreSQL a statement that waited for a row
@@ -81,7 +80,7 @@ async def _lock_wallets(tx: Tx, refs: set[str]) -> list[_WalletBook]:
     """
     rows = await tx.conn.execute(_lock_query(tx.conn.dialect.name), {"refs": sorted(refs)})
     return [
-        _WalletBook(
+        WalletBook(
             state=wallet_from_row(row), customer_external_id=row.external_id, customer_currency=row.currency,
             overdraft=Lot(row.overdraft_account_id, 0, 0),
         )
@@ -109,7 +108,7 @@ def _accounts_query(dialect: str) -> Select[Any]:
     )
 
 
-async def _load_accounts(tx: Tx, books: dict[str, _WalletBook]) -> None:
+async def _load_accounts(tx: Tx, books: dict[str, WalletBook]) -> None:
     """Read each locked wallet's overdraft account and spendable lots (in draw order), in one query."""
     rows = await tx.conn.execute(
         _accounts_query(tx.conn.dialect.name), {"wallet_ids": list(books), "now": tx.now}
@@ -122,7 +121,8 @@ async def _load_accounts(tx: Tx, books: dict[str, _WalletBook]) -> None:
             book.lots.append(Lot(row.id, row.posted, row.held, expires_at=row.expires_at))
 
 
-async def _open_books(tx: Tx, refs: set[str]) -> list[_WalletBook]:
+async def open_books(tx: Tx, refs: set[str]) -> list[WalletBook]:
+    """Lock every wallet of the referenced customers (ids or external ids), apply due expiry, read balances."""
     books = await _lock_wallets(tx, refs)
     due = [b for b in books if b.state.next_expiry_at is not None and b.state.next_expiry_at <= tx.now]
     if due:
@@ -134,67 +134,79 @@ async def _open_books(tx: Tx, refs: set[str]) -> list[_WalletBook]:
     return books
 
 
-def _find_book(books: list[_WalletBook], request: DebitRequest) -> _WalletBook:
-    mine = [b for b in books if request.customer in (b.state.customer_id, b.customer_external_id)]
+def find_book(books: list[WalletBook], customer: str, unit: str | None) -> WalletBook:
+    """The customer's wallet in `unit` (default: the customer's currency) among the locked ones."""
+    mine = [b for b in books if customer in (b.state.customer_id, b.customer_external_id)]
     if not mine:
-        raise NotFound(f"no customer '{request.customer}'", param="customer")
-    unit = request.unit or mine[0].customer_currency
+        raise NotFound(f"no customer '{customer}'", param="customer")
+    wanted = unit or mine[0].customer_currency
     for book in mine:
-        if book.state.unit == unit:
+        if book.state.unit == wanted:
             return book
     raise WalletNotFound(
-        f"customer '{request.customer}' has no wallet in {unit}; add one with POST /v1/customers/{{customer}}/wallets",
+        f"customer '{customer}' has no wallet in {wanted}; add one with POST /v1/customers/{{customer}}/wallets",
         param="currency",
+    )
+
+
+def charge(
+    tx: Tx,
+    batch: SpendBatch,
+    book: WalletBook,
+    amount: int,
+    *,
+    actor: str | None = None,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> DebitResult:
+    """Plan one debit on a locked wallet and add its rows to `batch`; the in-memory balances move with it.
+
+    Raises InsufficientFunds, having changed nothing, when the wallet cannot cover `amount`.
+    """
+    wallet = book.state
+    if amount > wallet.available:
+        raise InsufficientFunds(
+            "the wallet's available balance does not cover this amount", param="amount",
+            details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
+        )
+    draws = plan_draw(book.lots, book.overdraft, amount)
+    by_account = {lot.account_id: lot for lot in book.lots}
+    debit_id = new_id("op")
+    revenue = system_account_id("revenue", wallet.unit)
+    for draw in draws:
+        by_account.get(draw.account_id, book.overdraft).posted -= draw.amount
+        batch.account_deltas[draw.account_id] = batch.account_deltas.get(draw.account_id, 0) - draw.amount
+        batch.transfers.append(
+            {"id": new_id("trf"), "operation_id": debit_id, "debit_account_id": draw.account_id,
+             "credit_account_id": revenue, "amount": draw.amount, "unit": wallet.unit, "kind": "debit",
+             "created_at": tx.now}
+        )
+    wallet.posted -= amount
+    batch.wallet_deltas[wallet.id] = batch.wallet_deltas.get(wallet.id, 0) - amount
+    batch.operations.append(
+        {"id": debit_id, "kind": "debit", "customer_id": wallet.customer_id, "wallet_id": wallet.id,
+         "unit": wallet.unit, "amount": amount, "reversed_amount": 0, "reference_id": None,
+         "actor": actor or tx.actor, "description": description, "metadata": metadata or {}, "created_at": tx.now}
+    )
+    return DebitResult(
+        id=debit_id, customer_id=wallet.customer_id, unit=wallet.unit, amount=amount, refunded=0, drawn=draws,
+        wallet=replace(wallet), description=description, metadata=metadata or {}, created_at=tx.now,
     )
 
 
 async def debit_many(tx: Tx, requests: list[DebitRequest]) -> list[DebitResult | DomainError]:
     """Debit each request in order; a refused one (no funds, unknown customer) writes nothing."""
-    books = await _open_books(tx, {r.customer for r in requests})
+    books = await open_books(tx, {r.customer for r in requests})
+    batch = SpendBatch()
     outcomes: list[DebitResult | DomainError] = []
-    account_deltas: defaultdict[str, int] = defaultdict(int)
-    wallet_deltas: defaultdict[str, int] = defaultdict(int)
-    batch = SpendBatch(account_deltas, wallet_deltas)
-    operation_rows, transfer_rows = batch.operations, batch.transfers
     for request in requests:
         try:
-            book = _find_book(books, request)
-            wallet = book.state
-            if request.amount > wallet.available:
-                raise InsufficientFunds(
-                    "the wallet's available balance does not cover this amount", param="amount",
-                    details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
-                )
-            draws = plan_draw(book.lots, book.overdraft, request.amount)
-            by_account = {lot.account_id: lot for lot in book.lots}
+            book = find_book(books, request.customer, request.unit)
+            outcomes.append(
+                charge(tx, batch, book, request.amount, actor=request.actor, description=request.description,
+                       metadata=request.metadata)
+            )
         except DomainError as error:
             outcomes.append(error)
-            continue
-        debit_id = new_id("op")
-        revenue = system_account_id("revenue", wallet.unit)
-        for draw in draws:
-            lot = by_account.get(draw.account_id, book.overdraft)
-            lot.posted -= draw.amount
-            account_deltas[draw.account_id] -= draw.amount
-            transfer_rows.append(
-                {"id": new_id("trf"), "operation_id": debit_id, "debit_account_id": draw.account_id,
-                 "credit_account_id": revenue, "amount": draw.amount, "unit": wallet.unit, "kind": "debit",
-                 "created_at": tx.now}
-            )
-        wallet.posted -= request.amount
-        wallet_deltas[wallet.id] -= request.amount
-        operation_rows.append(
-            {"id": debit_id, "kind": "debit", "customer_id": wallet.customer_id, "wallet_id": wallet.id,
-             "unit": wallet.unit, "amount": request.amount, "reversed_amount": 0, "reference_id": None,
-             "actor": request.actor or tx.actor, "description": request.description,
-             "metadata": request.metadata, "created_at": tx.now}
-        )
-        outcomes.append(
-            DebitResult(
-                id=debit_id, customer_id=wallet.customer_id, unit=wallet.unit, amount=request.amount, refunded=0,
-                drawn=draws, wallet=replace(wallet),
-                description=request.description, metadata=request.metadata, created_at=tx.now,
-            )
-        )
     await write_batch(tx, batch)
     return outcomes

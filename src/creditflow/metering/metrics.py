@@ -1,0 +1,105 @@
+"""Metrics: what is counted, and how events of one code aggregate."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from creditflow.db.tables import metrics
+from creditflow.db.tx import Tx
+from creditflow.errors import Conflict, InvalidRequest, NotFound
+from creditflow.ids import new_id
+
+AGGREGATIONS = ("count", "sum", "max", "unique_count", "latest")
+# Rated and charged the moment an event arrives; the others are charged when a billing period closes.
+REAL_TIME = ("count", "sum")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,99}$")
+
+
+class MetricExists(Conflict):
+    code = "metric_exists"
+
+
+@dataclass(slots=True)
+class Metric:
+    id: str
+    code: str
+    name: str
+    aggregation: str
+    field: str | None
+    filters: dict[str, list[str]]
+    status: str
+    created_at: datetime
+    archived_at: datetime | None
+
+
+def metric_from_row(row: Any) -> Metric:
+    return Metric(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        aggregation=row.aggregation,
+        field=row.field,
+        filters=row.filters,
+        status=row.status,
+        created_at=row.created_at,
+        archived_at=row.archived_at,
+    )
+
+
+async def create_metric(
+    tx: Tx, *, code: str, name: str, aggregation: str, field: str | None, filters: dict[str, list[str]]
+) -> Metric:
+    if not _CODE.match(code):
+        raise InvalidRequest("code is 1 to 100 lower-case letters, digits, '_', '.' or '-'", param="code")
+    if aggregation not in AGGREGATIONS:
+        raise InvalidRequest(f"aggregation must be one of {', '.join(AGGREGATIONS)}", param="aggregation")
+    if aggregation != "count" and not field:
+        raise InvalidRequest(f"a {aggregation} metric needs the event property to aggregate", param="field")
+    taken = (await tx.conn.execute(select(metrics.c.id).where(metrics.c.code == code))).first()
+    if taken is not None:
+        raise MetricExists(f"a metric with code '{code}' already exists", param="code", details={"id": taken.id})
+    metric_id = new_id("met")
+    await tx.conn.execute(
+        metrics.insert().values(
+            id=metric_id,
+            code=code,
+            name=name,
+            aggregation=aggregation,
+            field=field if aggregation != "count" else None,
+            filters=filters,
+            status="active",
+            created_at=tx.now,
+            archived_at=None,
+        )
+    )
+    return await get_metric(tx, metric_id)
+
+
+async def get_metric(tx: Tx, ref: str) -> Metric:
+    """A metric by id or by code."""
+    row = (await tx.conn.execute(select(metrics).where(or_(metrics.c.id == ref, metrics.c.code == ref)))).first()
+    if row is None:
+        raise NotFound(f"no metric '{ref}'", param="metric")
+    return metric_from_row(row)
+
+
+async def list_metrics(tx: Tx, *, limit: int, starting_after: str | None) -> list[Metric]:
+    query = select(metrics).order_by(metrics.c.id.desc()).limit(limit)
+    if starting_after is not None:
+        query = query.where(metrics.c.id < starting_after)
+    return [metric_from_row(r) for r in (await tx.conn.execute(query)).all()]
+
+
+async def archive_metric(tx: Tx, ref: str) -> Metric:
+    """Archived metrics accept no new events or prices; what they recorded stays."""
+    metric = await get_metric(tx, ref)
+    if metric.status != "archived":
+        await tx.conn.execute(
+            update(metrics).where(metrics.c.id == metric.id).values(status="archived", archived_at=tx.now)
+        )
+    return await get_metric(tx, metric.id)

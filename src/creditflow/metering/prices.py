@@ -1,0 +1,165 @@
+"""Prices: what a metric's usage costs, per currency, optionally per property values or per customer."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from creditflow.customers.service import get_customer
+from creditflow.db.tables import prices
+from creditflow.db.tx import Tx
+from creditflow.errors import Conflict, InvalidRequest, NotFound
+from creditflow.ids import new_id
+from creditflow.metering.metrics import get_metric
+from creditflow.metering.periods import PERIODS
+from creditflow.pricing.models import parse_price_properties
+from creditflow.pricing.specs import PriceSpec
+
+
+class MetricArchived(Conflict):
+    code = "metric_archived"
+
+
+@dataclass(slots=True)
+class Price:
+    id: str
+    metric_id: str
+    customer_id: str | None
+    currency: str
+    model: str
+    properties: dict[str, Any]
+    free_units_per_period: int
+    period: str
+    filters: dict[str, list[str]]
+    status: str
+    created_at: datetime
+    archived_at: datetime | None
+
+    @property
+    def spec(self) -> PriceSpec:
+        return _spec(self.model, json.dumps(self.properties, sort_keys=True))
+
+    def matches(self, properties: dict[str, Any]) -> bool:
+        return all(str(properties.get(key)) in values for key, values in self.filters.items())
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec(model: str, properties: str) -> PriceSpec:
+    """Prices never change once created, so their parsed form is cached by content."""
+    return parse_price_properties(model, json.loads(properties))
+
+
+def price_from_row(row: Any) -> Price:
+    return Price(
+        id=row.id,
+        metric_id=row.metric_id,
+        customer_id=row.customer_id,
+        currency=row.currency,
+        model=row.model,
+        properties=row.properties,
+        free_units_per_period=row.free_units_per_period,
+        period=row.period,
+        filters=row.filters,
+        status=row.status,
+        created_at=row.created_at,
+        archived_at=row.archived_at,
+    )
+
+
+async def create_price(
+    tx: Tx,
+    *,
+    metric: str,
+    currency: str,
+    model: str,
+    properties: dict[str, Any],
+    free_units_per_period: int,
+    period: str,
+    filters: dict[str, list[str]],
+    customer: str | None,
+) -> Price:
+    found = await get_metric(tx, metric)
+    if found.status != "active":
+        raise MetricArchived(f"metric '{found.code}' is archived", param="metric")
+    if period not in PERIODS:
+        raise InvalidRequest(f"period must be one of {', '.join(PERIODS)}", param="period")
+    stored = json.loads(json.dumps(properties, default=str))
+    parse_price_properties(model, stored)
+    if model == "percentage" and found.aggregation != "sum":
+        raise InvalidRequest("a percentage price needs a sum metric (the percentage of its field)", param="model")
+    customer_id = (await get_customer(tx, customer)).id if customer else None
+    price_id = new_id("prc")
+    await tx.conn.execute(
+        prices.insert().values(
+            id=price_id,
+            metric_id=found.id,
+            customer_id=customer_id,
+            currency=currency,
+            model=model,
+            properties=stored,
+            free_units_per_period=free_units_per_period,
+            period=period,
+            filters=filters,
+            status="active",
+            created_at=tx.now,
+            archived_at=None,
+        )
+    )
+    return await get_price(tx, price_id)
+
+
+async def get_price(tx: Tx, price_id: str) -> Price:
+    row = (await tx.conn.execute(select(prices).where(prices.c.id == price_id))).first()
+    if row is None:
+        raise NotFound(f"no price '{price_id}'", param="id")
+    return price_from_row(row)
+
+
+async def list_prices(
+    tx: Tx, *, metric_id: str | None, customer_id: str | None, limit: int, starting_after: str | None
+) -> list[Price]:
+    query = select(prices).order_by(prices.c.id.desc()).limit(limit)
+    if metric_id is not None:
+        query = query.where(prices.c.metric_id == metric_id)
+    if customer_id is not None:
+        query = query.where(prices.c.customer_id == customer_id)
+    if starting_after is not None:
+        query = query.where(prices.c.id < starting_after)
+    return [price_from_row(r) for r in (await tx.conn.execute(query)).all()]
+
+
+async def archive_price(tx: Tx, price_id: str) -> Price:
+    price = await get_price(tx, price_id)
+    if price.status != "archived":
+        await tx.conn.execute(
+            update(prices).where(prices.c.id == price_id).values(status="archived", archived_at=tx.now)
+        )
+    return await get_price(tx, price_id)
+
+
+async def active_prices(tx: Tx, metric_ids: list[str]) -> list[Price]:
+    rows = await tx.conn.execute(select(prices).where(prices.c.metric_id.in_(metric_ids), prices.c.status == "active"))
+    return [price_from_row(r) for r in rows.all()]
+
+
+def choose_price(
+    candidates: list[Price], *, metric_id: str, customer_id: str, currency: str, properties: dict[str, Any]
+) -> Price | None:
+    """The most specific price for an event: the customer's own over the default, then the one matching
+    the most property filters, then one in the customer's currency, then the oldest."""
+    matching = [
+        p
+        for p in candidates
+        if p.metric_id == metric_id and p.customer_id in (None, customer_id) and p.matches(properties)
+    ]
+    if not matching:
+        return None
+    return min(
+        matching,
+        key=lambda p: (p.customer_id is None, -len(p.filters), p.currency != currency, p.created_at, p.id),
+    )

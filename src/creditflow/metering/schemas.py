@@ -1,0 +1,179 @@
+"""Metric, price and event request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field
+
+from creditflow import money
+from creditflow.http.schemas import StrictModel
+from creditflow.metering.metrics import AGGREGATIONS, Metric
+from creditflow.metering.models import EventResult
+from creditflow.metering.periods import PERIODS
+from creditflow.metering.prices import Price
+from creditflow.money import Amount, Unit
+from creditflow.pricing.specs import MODELS
+
+Filters = dict[str, list[Annotated[str, Field(max_length=200)]]]
+
+
+def _timestamp(value: Any) -> Any:
+    """RFC 3339 text or epoch seconds (a JSON number is read exactly, never as a float)."""
+    if isinstance(value, bool):
+        raise ValueError("a timestamp is RFC 3339 text or epoch seconds")
+    if isinstance(value, int | Decimal):
+        try:
+            micros = int((Decimal(value) * 1_000_000).to_integral_value())
+            return _EPOCH + timedelta(microseconds=micros)
+        except (OverflowError, ArithmeticError):
+            raise ValueError("the timestamp is out of range") from None
+    return value
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
+
+
+class MetricCreate(StrictModel):
+    code: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=255)
+    aggregation: Literal[AGGREGATIONS]  # type: ignore[valid-type]
+    field: str | None = Field(default=None, min_length=1, max_length=100)
+    filters: Filters = Field(default_factory=dict)
+
+
+class MetricOut(BaseModel):
+    object: Literal["metric"] = "metric"
+    id: str
+    code: str
+    name: str
+    aggregation: str
+    field: str | None
+    filters: dict[str, list[str]]
+    status: str
+    created_at: datetime
+    archived_at: datetime | None
+
+    @classmethod
+    def of(cls, metric: Metric) -> MetricOut:
+        return cls(**{f: getattr(metric, f) for f in Metric.__slots__})
+
+
+class PriceCreate(StrictModel):
+    metric: str = Field(description="Metric id or code.")
+    currency: Unit
+    model: Literal[MODELS]  # type: ignore[valid-type]
+    properties: dict[str, Any]
+    free_units_per_period: Amount = 0
+    period: Literal[PERIODS] = "month"  # type: ignore[valid-type]
+    filters: Filters = Field(default_factory=dict, description='Property values it applies to: {"model": ["gpt-4o"]}.')
+    customer: str | None = Field(default=None, description="An override for one customer (id or external_id).")
+
+
+class PriceOut(BaseModel):
+    object: Literal["price"] = "price"
+    id: str
+    metric: str
+    customer: str | None
+    currency: str
+    model: str
+    properties: dict[str, Any]
+    free_units_per_period: str
+    period: str
+    filters: dict[str, list[str]]
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, price: Price) -> PriceOut:
+        return cls(
+            id=price.id,
+            metric=price.metric_id,
+            customer=price.customer_id,
+            currency=price.currency,
+            model=price.model,
+            properties=price.properties,
+            free_units_per_period=money.format(price.free_units_per_period, "UNITS"),
+            period=price.period,
+            filters=price.filters,
+            status=price.status,
+            created_at=price.created_at,
+        )
+
+
+class EventCreate(StrictModel):
+    customer: str = Field(description="Customer id or external_id.")
+    metric: str = Field(description="Metric code or id.")
+    transaction_id: str = Field(min_length=1, max_length=255, description="Your unique id for this event.")
+    timestamp: Timestamp | None = Field(default=None, description="RFC 3339 or epoch seconds; default now.")
+    properties: dict[str, Any] = Field(default_factory=dict)
+    api_key: str | None = Field(default=None, max_length=40, description="The customer API key id it was made with.")
+
+
+class EventBatchCreate(StrictModel):
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class WalletAvailable(BaseModel):
+    available: str
+
+
+class EventOut(BaseModel):
+    object: Literal["event"] = "event"
+    id: str
+    customer: str
+    metric: str
+    transaction_id: str
+    timestamp: datetime
+    properties: dict[str, Any]
+    quantity: str
+    cost: str
+    currency: str | None
+    refunded: str
+    duplicate: bool = False
+    wallet: WalletAvailable | None = None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: EventResult) -> EventOut:
+        unit = event.currency or "UNITS"
+        wallet = None
+        if event.available is not None and event.currency is not None:
+            wallet = WalletAvailable(available=money.format(event.available, event.currency))
+        return cls(
+            id=event.id,
+            customer=event.customer_id,
+            metric=event.metric,
+            transaction_id=event.transaction_id,
+            timestamp=event.timestamp,
+            properties=_plain(event.properties),
+            quantity=money.format(event.quantity, "UNITS"),
+            cost=money.format(event.cost, unit),
+            currency=event.currency,
+            refunded=money.format(event.refunded, unit),
+            duplicate=event.duplicate,
+            wallet=wallet,
+            created_at=event.created_at,
+        )
+
+
+def _plain(properties: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in properties.items()}
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    status: Literal["accepted", "duplicate", "rejected"]
+    event: EventOut | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    object: Literal["event_batch"] = "event_batch"
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[BatchItemOut]
