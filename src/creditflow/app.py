@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from creditflow import __version__
+from creditflow.apikeys.endpoints import router as api_keys_router
+from creditflow.apikeys.endpoints import verify_router as api_keys_verify_router
 from creditflow.clock import Clock, SystemClock
 from creditflow.config import Settings
 from creditflow.customers.endpoints import router as customers_router
@@ -25,6 +27,7 @@ from creditflow.http.group_commit import GroupCommitter
 from creditflow.jobs.runner import JobRunner
 from creditflow.ledger.spend import debit_many
 from creditflow.metering.endpoints import router as metering_router
+from creditflow.ratelimit import create_rate_limiter
 from creditflow.transactions.endpoints import router as transactions_router
 from creditflow.wallets.endpoints import router as wallets_router
 
@@ -52,6 +55,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         consumers=1 if settings.is_sqlite else settings.group_commit_consumers,
         max_batch=settings.group_commit_max_batch,
     )
+    # Customer-key rate limits: in this process, or shared by every process through Redis when configured.
+    rate_limiter = create_rate_limiter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         finally:
             await runner.stop()
             await debit_committer.stop()
+            await rate_limiter.aclose()
             await engine.dispose()
 
     app = CreditflowAPI(title="creditflow", version=__version__, description=DESCRIPTION, lifespan=lifespan)
@@ -71,11 +77,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock
     app.state.jobs = runner
     app.state.debit_committer = debit_committer
+    app.state.rate_limiter = rate_limiter
     install_error_handlers(app)
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router, metering_router,
-        transactions_router,
+        transactions_router, api_keys_router, api_keys_verify_router,
     ):
         app.include_router(router)
     return app

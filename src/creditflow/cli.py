@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
@@ -125,15 +126,25 @@ def check() -> None:
     typer.echo("ledger is consistent")
 
 
+class Scope(StrEnum):
+    all = keys.ALL_SCOPES
+    usage = keys.USAGE_SCOPE
+
+
 @keys_app.command("create")
-def keys_create(name: Annotated[str, typer.Option(help="What this key is for.")]) -> None:
+def keys_create(
+    name: Annotated[str, typer.Option(help="What this key is for.")],
+    scope: Annotated[
+        Scope, typer.Option(help="all: every endpoint. usage: only verify, authorize, capture/void holds, events.")
+    ] = Scope.all,
+) -> None:
     """Create an operator key. The secret is printed alone on the last line, once."""
 
     async def run(engine: AsyncEngine) -> tuple[keys.OperatorKey, str]:
-        return await _in_tx(engine, lambda tx: keys.create_key(tx, name))
+        return await _in_tx(engine, lambda tx: keys.create_key(tx, name, scope.value))
 
     key, secret = _run(run)
-    typer.echo(f"created operator key {key.id} ({key.name})")
+    typer.echo(f"created operator key {key.id} ({key.name}, scope {key.scopes})")
     typer.echo(secret)
 
 
@@ -146,7 +157,9 @@ def keys_list() -> None:
 
     for key in _run(run):
         state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
-        typer.echo(f"{key.id}\t{key.name}\t{key.prefix}...\t{state}\tcreated {key.created_at.isoformat()}")
+        typer.echo(
+            f"{key.id}\t{key.name}\tscope {key.scopes}\t{key.prefix}...\t{state}\tcreated {key.created_at.isoformat()}"
+        )
 
 
 @keys_app.command("revoke")

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     events_late_window_hours: int = Field(
         default=24, ge=0, description="How old an event's timestamp may be and still be accepted."
     )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 shares customer-key rate limits across processes."
+    )
     jobs_enabled: bool = Field(default=True, description="Run the job runner inside `serve`.")
     expiry_sweep_interval_seconds: float = Field(default=30.0, gt=0)
 

@@ -77,3 +77,7 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"

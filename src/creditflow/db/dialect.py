@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, any_, bindparam
+from sqlalchemy import ColumnElement, Executable, String, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+_POSTGRES = postgresql_asyncpg.dialect()
 
 
 async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -20,3 +25,26 @@ def one_of_param(dialect: str, column: ColumnElement[Any], name: str) -> ColumnE
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=postgresql.ARRAY(String)))
     return column.in_(bindparam(name, expanding=True))
+
+
+@functools.cache
+def _compiled_for_postgres(statement: Executable) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    compiled = statement.compile(dialect=_POSTGRES)
+    return compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params)
+
+
+async def fetch_mappings(
+    conn: AsyncConnection, statement: Executable, params: dict[str, Any]
+) -> Sequence[Mapping[str, Any]]:
+    """Run a statement built once (module level or cached) and return its rows as mappings.
+
+    On PostgreSQL, inside an open transaction, it runs straight on the driver connection with SQL compiled
+    once: the hot path then skips SQLAlchemy's per-execution work. Outside a transaction (where
+    SQLAlchemy's asyncpg adapter has not sent BEGIN yet) and on SQLite it is an ordinary execute.
+    """
+    if conn.dialect.name == "postgresql":
+        driver = (await conn.get_raw_connection()).driver_connection
+        if driver.is_in_transaction():
+            sql, names, defaults = _compiled_for_postgres(statement)
+            return await driver.fetch(sql, *[params[n] if n in params else defaults[n] for n in names])
+    return [row._mapping for row in (await conn.execute(statement, params)).all()]

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the request's transaction, the authenticated operator, pagination."""
+"""FastAPI dependencies: the request's transaction, the authenticated operator (and its scope), pagination."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from creditflow.config import Settings
 from creditflow.db.tx import Tx
-from creditflow.keys.service import OperatorKey, authenticate
+from creditflow.keys.service import OperatorKey, authenticate, permits, scope_forbidden
 
 _bearer = HTTPBearer(auto_error=False, description="An operator key: `creditflow keys create --name NAME`.")
 
@@ -23,6 +23,10 @@ async def _operator(
 ) -> OperatorKey:
     tx: Tx = request.state.tx
     key = await authenticate(tx, credentials.credentials if credentials else None)
+    # Scopes are checked against the matched route's template (/v1/holds/{hold_id}/capture), not the raw path.
+    path = getattr(request.scope.get("route"), "path", request.url.path)
+    if not permits(key.scopes, request.method, path):
+        raise scope_forbidden(key.scopes, f"{request.method} {path}")
     tx.actor = key.actor
     return key
 

@@ -23,6 +23,7 @@ _STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.InvalidRequest, 422),
+    (errors.RateLimited, 429),
 ]
 
 
@@ -46,8 +47,11 @@ def error_response(
 
 
 def domain_error_response(error: errors.DomainError) -> JSONResponse:
+    # An error that says when to come back (rate limits) says it in the standard header too.
+    retry_after = error.details.get("retry_after") if error.details else None
     return error_response(
-        status_for(error), error.code, error.message, param=error.param, details=error.details
+        status_for(error), error.code, error.message, param=error.param, details=error.details,
+        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
     )
 
 

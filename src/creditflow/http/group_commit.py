@@ -30,7 +30,7 @@ from creditflow.db.tx import Tx
 from creditflow.errors import DomainError, Unauthenticated
 from creditflow.http import idempotency
 from creditflow.http.errors import domain_error_response
-from creditflow.keys.service import hash_key
+from creditflow.keys.service import ALL_SCOPES, hash_key, scope_forbidden
 
 log = logging.getLogger("creditflow.group_commit")
 
@@ -138,9 +138,11 @@ class GroupCommitter(Generic[R, Out]):
             actors = await _verify_keys(tx, {s.key_hash for s in batch})
             runnable = []
             for submission in batch:
-                actor = actors.get(submission.key_hash)
+                actor, scopes = actors.get(submission.key_hash, (None, None))
                 if actor is None:
                     answers.append((submission, Unauthenticated("the operator key is not valid or has been revoked")))
+                elif scopes != ALL_SCOPES:
+                    answers.append((submission, scope_forbidden(scopes or "")))
                 else:
                     self._set_actor(submission.item, actor)
                     runnable.append(submission)
@@ -183,11 +185,12 @@ _COMPLETE = (
 
 @functools.cache
 def _active_keys_query(dialect: str) -> Select[Any]:
-    return select(operator_keys.c.id, operator_keys.c.key_hash).where(
+    return select(operator_keys.c.id, operator_keys.c.key_hash, operator_keys.c.scopes).where(
         one_of_param(dialect, operator_keys.c.key_hash, "hashes"), operator_keys.c.revoked_at.is_(None)
     )
 
 
-async def _verify_keys(tx: Tx, hashes: set[str]) -> dict[str, str]:
+async def _verify_keys(tx: Tx, hashes: set[str]) -> dict[str, tuple[str, str]]:
+    """Each active key's (actor, scopes), by hash."""
     rows = await tx.conn.execute(_active_keys_query(tx.conn.dialect.name), {"hashes": sorted(hashes)})
-    return {row.key_hash: f"key:{row.id}" for row in rows}
+    return {row.key_hash: (f"key:{row.id}", row.scopes) for row in rows}

@@ -1,6 +1,7 @@
-"""Operator keys: 256-bit random secrets, stored only as SHA-256.
+"""Operator keys: 256-bit random secrets, stored only as SHA-256, each with a scope.
 
 A fast hash is right for random keys (nothing to brute-force) and cheap enough for every request.
+Scopes: "all" may call everything; "usage" only what an API gateway needs (USAGE_ROUTES).
 """
 
 from __future__ import annotations
@@ -15,11 +16,22 @@ from sqlalchemy import func, select, update
 
 from creditflow.db.tables import operator_keys
 from creditflow.db.tx import Tx
-from creditflow.errors import Conflict, NotFound, Unauthenticated
+from creditflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from creditflow.ids import new_id
 
 KEY_PREFIX = "cf_sk_"
 ALL_SCOPES = "all"
+USAGE_SCOPE = "usage"
+SCOPES = (ALL_SCOPES, USAGE_SCOPE)
+# The one allow-list of the "usage" scope: (method, route path template). Everything else is 403.
+USAGE_ROUTES = frozenset({
+    ("POST", "/v1/api_keys/verify"),
+    ("POST", "/v1/authorize"),
+    ("POST", "/v1/holds/{hold_id}/capture"),
+    ("POST", "/v1/holds/{hold_id}/void"),
+    ("POST", "/v1/events"),
+    ("POST", "/v1/events/batch"),
+})
 
 
 @dataclass(slots=True)
@@ -40,8 +52,24 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def permits(scopes: str, method: str, path: str) -> bool:
+    """Whether a key with `scopes` may call the route `method path` (path as its template)."""
+    return scopes == ALL_SCOPES or (scopes == USAGE_SCOPE and (method, path) in USAGE_ROUTES)
+
+
+def scope_forbidden(scopes: str, endpoint: str = "this endpoint") -> Forbidden:
+    return Forbidden(
+        f"this operator key has the '{scopes}' scope, which does not allow {endpoint}: a 'usage' key may only "
+        "verify customer API keys, authorize, capture or void holds and send events; use a key with the "
+        "'all' scope",
+        details={"scope": scopes},
+    )
+
+
 async def create_key(tx: Tx, name: str, scopes: str = ALL_SCOPES) -> tuple[OperatorKey, str]:
     """Create a key; the secret is returned once and never stored."""
+    if scopes not in SCOPES:
+        raise InvalidRequest(f"unknown scope '{scopes}'; one of: {', '.join(SCOPES)}", param="scope")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = new_id("key")
     await tx.conn.execute(

@@ -110,5 +110,7 @@ async def _write_postgres(tx: Tx, batch: SpendBatch) -> None:
         column = [row[name] for row in batch.operations]
         arguments.append([json.dumps(m) for m in column] if name == "metadata" else column)
     arguments += [[row[name] for row in batch.transfers] for name, _ in _TRANSFER_ARRAYS]
-    raw = await tx.conn.get_raw_connection()
-    await raw.driver_connection.execute(_POSTGRES_WRITE, *arguments)
+    driver = (await tx.conn.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        raise RuntimeError("batch writes must run inside the caller's transaction")
+    await driver.execute(_POSTGRES_WRITE, *arguments)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_, select
 
 from creditflow import money
-from creditflow.db.dialect import one_of_param
+from creditflow.db.dialect import fetch_mappings, one_of_param
 from creditflow.db.tables import accounts, credit_grants, customers, wallets
 from creditflow.db.tx import Tx
 from creditflow.db.types import UTCDateTime
@@ -26,7 +26,7 @@ from creditflow.ledger.bulk_write import SpendBatch, write_batch
 from creditflow.ledger.draw import plan_draw
 from creditflow.ledger.expiry import sweep_wallet
 from creditflow.ledger.models import OVERDRAFT, DebitResult, Lot, WalletState, system_account_id
-from creditflow.ledger.repository import draw_order, wallet_from_row
+from creditflow.ledger.repository import draw_order
 
 
 @dataclass(slots=True)
@@ -78,13 +78,17 @@ async def _lock_wallets(tx: Tx, refs: set[str]) -> list[WalletBook]:
     lock re-reads the locked row but not the rows it joins, so balances of other rows come next, in
     a statement of their own (a fresh snapshot).
     """
-    rows = await tx.conn.execute(_lock_query(tx.conn.dialect.name), {"refs": sorted(refs)})
+    rows = await fetch_mappings(tx.conn, _lock_query(tx.conn.dialect.name), {"refs": sorted(refs)})
     return [
         WalletBook(
-            state=wallet_from_row(row), customer_external_id=row.external_id, customer_currency=row.currency,
-            overdraft=Lot(row.overdraft_account_id, 0, 0),
+            state=WalletState(
+                row["id"], row["customer_id"], row["unit"], row["credit_limit"], row["posted"], row["held"],
+                row["overdraft_account_id"], row["next_expiry_at"],
+            ),
+            customer_external_id=row["external_id"], customer_currency=row["currency"],
+            overdraft=Lot(row["overdraft_account_id"], 0, 0),
         )
-        for row in rows.all()
+        for row in rows
     ]
 
 
@@ -110,15 +114,15 @@ def _accounts_query(dialect: str) -> Select[Any]:
 
 async def _load_accounts(tx: Tx, books: dict[str, WalletBook]) -> None:
     """Read each locked wallet's overdraft account and spendable lots (in draw order), in one query."""
-    rows = await tx.conn.execute(
-        _accounts_query(tx.conn.dialect.name), {"wallet_ids": list(books), "now": tx.now}
+    rows = await fetch_mappings(
+        tx.conn, _accounts_query(tx.conn.dialect.name), {"wallet_ids": list(books), "now": tx.now}
     )
-    for row in rows.all():
-        book = books[row.wallet_id]
-        if row.kind == OVERDRAFT:
-            book.overdraft = Lot(row.id, row.posted, row.held, row.credit_limit)
+    for row in rows:
+        book = books[row["wallet_id"]]
+        if row["kind"] == OVERDRAFT:
+            book.overdraft = Lot(row["id"], row["posted"], row["held"], row["credit_limit"])
         else:
-            book.lots.append(Lot(row.id, row.posted, row.held, expires_at=row.expires_at))
+            book.lots.append(Lot(row["id"], row["posted"], row["held"], expires_at=row["expires_at"]))
 
 
 async def open_books(tx: Tx, refs: set[str]) -> list[WalletBook]:
