@@ -69,11 +69,12 @@ async def ingest(
     checked: list[_Accepted | DomainError] = [
         _validate(tx, r, metrics_by_ref, customers_by_ref, candidates, late_window, future_tolerance) for r in requests
     ]
-    existing = await repository.existing_events(
-        tx, {(c.customer_id, c.request.transaction_id) for c in checked if isinstance(c, _Accepted)}
-    )
-    rated = [c for c in checked if isinstance(c, _Accepted) and c.price is not None]
-    books = await open_books(tx, {c.customer_id for c in rated}) if rated and charge_wallet else []
+    accepted = [c for c in checked if isinstance(c, _Accepted)]
+    rated = [c for c in accepted if c.price is not None]
+    # Every customer's wallets are locked before duplicates are looked up, so a concurrent request
+    # carrying the same transaction_id waits here and then finds this one's event.
+    books = await open_books(tx, {c.customer_id for c in accepted}) if accepted and charge_wallet else []
+    existing = await repository.existing_events(tx, {(c.customer_id, c.request.transaction_id) for c in accepted})
     aggregates = await repository.load_aggregates(
         tx, {(c.customer_id, c.price.id, c.period_start) for c in rated if c.price and c.period_start}
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from creditflow import money
 from creditflow.http.schemas import StrictModel
@@ -34,6 +35,13 @@ def _timestamp(value: Any) -> Any:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _exact_json(properties: dict[str, Any]) -> dict[str, Any]:
+    """JSON numbers with decimals arrive as Decimal; they are kept exact as decimal strings ("0.1")."""
+    return json.loads(json.dumps(properties, default=str))
+
+
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 
 
@@ -109,7 +117,7 @@ class EventCreate(StrictModel):
     metric: str = Field(description="Metric code or id.")
     transaction_id: str = Field(min_length=1, max_length=255, description="Your unique id for this event.")
     timestamp: Timestamp | None = Field(default=None, description="RFC 3339 or epoch seconds; default now.")
-    properties: dict[str, Any] = Field(default_factory=dict)
+    properties: Annotated[dict[str, Any], AfterValidator(_exact_json)] = Field(default_factory=dict)
     api_key: str | None = Field(default=None, max_length=40, description="The customer API key id it was made with.")
 
 
@@ -149,7 +157,7 @@ class EventOut(BaseModel):
             metric=event.metric,
             transaction_id=event.transaction_id,
             timestamp=event.timestamp,
-            properties=_plain(event.properties),
+            properties=event.properties,
             quantity=money.format(event.quantity, "UNITS"),
             cost=money.format(event.cost, unit),
             currency=event.currency,
@@ -158,10 +166,6 @@ class EventOut(BaseModel):
             wallet=wallet,
             created_at=event.created_at,
         )
-
-
-def _plain(properties: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in properties.items()}
 
 
 class BatchItemOut(BaseModel):
