@@ -23,6 +23,20 @@ V1_PATHS = {
     "/v1/holds/{hold_id}/capture": {"post"},
     "/v1/holds/{hold_id}/void": {"post"},
     "/v1/transactions": {"get"},
+    "/v1/customers/{customer}/api_keys": {"get", "post"},
+    "/v1/customers/{customer}/api_keys/{api_key_id}/revoke": {"post"},
+    "/v1/api_keys/verify": {"post"},
+    "/v1/metrics": {"get", "post"},
+    "/v1/metrics/{metric}": {"get"},
+    "/v1/metrics/{metric}/archive": {"post"},
+    "/v1/prices": {"get", "post"},
+    "/v1/prices/{price_id}": {"get"},
+    "/v1/prices/{price_id}/archive": {"post"},
+    "/v1/events": {"get", "post"},
+    "/v1/events/batch": {"post"},
+    "/v1/events/estimate": {"post"},
+    "/v1/events/{event_id}": {"get"},
+    "/v1/events/{event_id}/refund": {"post"},
 }
 
 

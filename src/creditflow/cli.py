@@ -135,7 +135,7 @@ class Scope(StrEnum):
 def keys_create(
     name: Annotated[str, typer.Option(help="What this key is for.")],
     scope: Annotated[
-        Scope, typer.Option(help="all: every endpoint. usage: only verify, authorize, capture/void holds, events.")
+        Scope, typer.Option(help="all: every endpoint. usage: verify keys, capture/void holds, send or price events.")
     ] = Scope.all,
 ) -> None:
     """Create an operator key. The secret is printed alone on the last line, once."""

@@ -26,10 +26,10 @@ SCOPES = (ALL_SCOPES, USAGE_SCOPE)
 # The one allow-list of the "usage" scope: (method, route path template). Everything else is 403.
 USAGE_ROUTES = frozenset({
     ("POST", "/v1/api_keys/verify"),
-    ("POST", "/v1/authorize"),
     ("POST", "/v1/holds/{hold_id}/capture"),
     ("POST", "/v1/holds/{hold_id}/void"),
     ("POST", "/v1/events"),
+    ("POST", "/v1/events/estimate"),
     ("POST", "/v1/events/batch"),
 })
 
@@ -60,7 +60,7 @@ def permits(scopes: str, method: str, path: str) -> bool:
 def scope_forbidden(scopes: str, endpoint: str = "this endpoint") -> Forbidden:
     return Forbidden(
         f"this operator key has the '{scopes}' scope, which does not allow {endpoint}: a 'usage' key may only "
-        "verify customer API keys, authorize, capture or void holds and send events; use a key with the "
+        "verify customer API keys, capture or void holds and send or price events; use a key with the "
         "'all' scope",
         details={"scope": scopes},
     )
