@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from creditflow.db.tx import Tx
+from creditflow.keys.service import create_key
+
 
 def _ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
     assert response.status_code == status, response.text
@@ -63,3 +66,23 @@ def balance(w: dict[str, Any]) -> tuple[str, str, str]:
 
 async def customer_id(client: httpx.AsyncClient, **fields: Any) -> str:
     return (await make_customer(client, **fields))["id"]
+
+
+async def make_api_key(client: httpx.AsyncClient, customer: str, **fields: Any) -> dict[str, Any]:
+    """A customer API key; the answer carries the secret under `key`."""
+    return _ok(await client.post(f"/v1/customers/{customer}/api_keys", json={"name": "prod", **fields}))
+
+
+async def make_budget(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    body = {"period": "month", "action": "block", **fields}
+    return _ok(await client.post("/v1/budgets", json=body))
+
+
+async def usage_client(app: Any) -> httpx.AsyncClient:
+    """A client holding a new operator key with the "usage" scope (what an API gateway gets)."""
+    async with app.state.engine.begin() as conn:
+        _, secret = await create_key(Tx(conn=conn, now=app.state.clock.now(), actor="test"), "gateway", "usage")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://creditflow.test",
+        headers={"Authorization": f"Bearer {secret}"},
+    )

@@ -37,6 +37,12 @@ V1_PATHS = {
     "/v1/events/estimate": {"post"},
     "/v1/events/{event_id}": {"get"},
     "/v1/events/{event_id}/refund": {"post"},
+    "/v1/customers/{customer}/usage": {"get"},
+    "/v1/authorize": {"post"},
+    "/v1/budgets": {"get", "post"},
+    "/v1/budgets/{budget_id}": {"get", "patch"},
+    "/v1/budgets/{budget_id}/archive": {"post"},
+    "/v1/alerts": {"get"},
 }
 
 

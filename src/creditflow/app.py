@@ -11,6 +11,9 @@ from starlette.types import ASGIApp
 from creditflow import __version__
 from creditflow.apikeys.endpoints import router as api_keys_router
 from creditflow.apikeys.endpoints import verify_router as api_keys_verify_router
+from creditflow.authorize.endpoints import router as authorize_router
+from creditflow.budgets.endpoints import alerts_router
+from creditflow.budgets.endpoints import router as budgets_router
 from creditflow.clock import Clock, SystemClock
 from creditflow.config import Settings
 from creditflow.customers.endpoints import router as customers_router
@@ -82,7 +85,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router, metering_router,
-        transactions_router, api_keys_router, api_keys_verify_router,
+        transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
+        alerts_router,
     ):
         app.include_router(router)
     return app

@@ -27,8 +27,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
-class InsufficientFunds(DomainError):
+class PaymentRequired(DomainError):
+    """Refused for lack of money or allowance (HTTP 402): nothing was written."""
+
+
+class InsufficientFunds(PaymentRequired):
     code = "insufficient_funds"
+
+
+class BudgetExceeded(PaymentRequired):
+    code = "budget_exceeded"
 
 
 class CustomerExists(Conflict):

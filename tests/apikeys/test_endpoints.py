@@ -187,6 +187,7 @@ async def test_verify_answers_the_customer_key_and_available_balance(client):
         "valid": True,
         "customer": customer,
         "api_key": {"id": created["id"], "name": "backend"},
+        "budget": None,
         "wallet": {"currency": "USD", "available": "7.50"},
     }
 

@@ -8,17 +8,8 @@ import pytest
 from creditflow.db.tx import Tx
 from creditflow.errors import InvalidRequest
 from creditflow.keys.service import USAGE_ROUTES, create_key
-from tests.factories import customer_id, debit, expect_error, grant, hold, ok, wallet
+from tests.factories import customer_id, debit, expect_error, grant, hold, ok, usage_client, wallet
 from tests.test_cli import cli_env, run_cli, status_with_key
-
-
-async def _usage_client(app) -> httpx.AsyncClient:
-    async with app.state.engine.begin() as conn:
-        _, secret = await create_key(Tx(conn=conn, now=app.state.clock.now(), actor="test"), "gateway", "usage")
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://creditflow.test",
-        headers={"Authorization": f"Bearer {secret}"},
-    )
 
 
 async def _funded(client: httpx.AsyncClient, amount: str = "10.00") -> str:
@@ -30,7 +21,7 @@ async def _funded(client: httpx.AsyncClient, amount: str = "10.00") -> str:
 async def test_usage_key_verifies_customer_api_keys(app, client):
     customer = await _funded(client)
     created = ok(await client.post(f"/v1/customers/{customer}/api_keys", json={"name": "k"}), 201)
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         answer = ok(await gateway.post("/v1/api_keys/verify", json={"key": created["key"]}))
     assert answer["valid"] is True and answer["wallet"]["available"] == "10.00"
 
@@ -38,7 +29,7 @@ async def test_usage_key_verifies_customer_api_keys(app, client):
 async def test_usage_key_captures_a_hold(app, client):
     customer = await _funded(client)
     placed = ok(await hold(client, customer, "3.00"), 201)
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         captured = ok(await gateway.post(f"/v1/holds/{placed['id']}/capture", json={"amount": "1.25"}))
     assert captured["hold"]["status"] == "captured"
     assert (await wallet(client, customer))["available"] == "8.75"
@@ -47,10 +38,19 @@ async def test_usage_key_captures_a_hold(app, client):
 async def test_usage_key_voids_a_hold(app, client):
     customer = await _funded(client)
     placed = ok(await hold(client, customer, "3.00"), 201)
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         voided = ok(await gateway.post(f"/v1/holds/{placed['id']}/void"))
     assert voided["status"] == "voided"
     assert (await wallet(client, customer))["available"] == "10.00"
+
+
+async def test_usage_key_authorizes_with_a_customer_api_key(app, client):
+    customer = await _funded(client)
+    created = ok(await client.post(f"/v1/customers/{customer}/api_keys", json={"name": "k"}), 201)
+    async with await usage_client(app) as gateway:
+        answer = ok(await gateway.post("/v1/authorize", json={"api_key": created["key"], "amount": "2.00"}))
+    assert answer["allowed"] is True
+    assert (await wallet(client, customer))["available"] == "8.00"
 
 
 async def test_usage_key_sends_events(app, client):
@@ -58,7 +58,7 @@ async def test_usage_key_sends_events(app, client):
     ok(await client.post("/v1/metrics", json={"code": "calls", "name": "Calls", "aggregation": "count"}), 201)
     price = {"metric": "calls", "currency": "USD", "model": "standard", "properties": {"amount": "0.50"}}
     ok(await client.post("/v1/prices", json=price), 201)
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         single = {"customer": customer, "metric": "calls", "transaction_id": "t1"}
         ok(await gateway.post("/v1/events", json=single), 201)
         batch = {"events": [{"customer": customer, "metric": "calls", "transaction_id": "t2"}]}
@@ -80,11 +80,13 @@ async def test_usage_key_sends_events(app, client):
         ("GET", "/v1/holds"),
         ("GET", "/v1/transactions"),
         ("POST", "/v1/metrics"),
+        ("POST", "/v1/budgets"),
+        ("GET", "/v1/alerts"),
     ],
 )
 async def test_usage_key_is_refused_everything_else_with_403(app, client, method, path):
     customer = await _funded(client)
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         body = {"customer": customer, "amount": "1.00", "external_id": "x", "name": "x", "category": "paid"}
         response = await gateway.request(
             method, path.format(customer=customer), json=body if method == "POST" else None
@@ -95,7 +97,7 @@ async def test_usage_key_is_refused_everything_else_with_403(app, client, method
 
 async def test_usage_key_is_refused_debits_and_nothing_is_spent(app, client):
     customer = await _funded(client)
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         error = expect_error(await debit(gateway, customer, "1.00"), 403, "forbidden")
     assert "'usage' scope" in error["message"]
     assert (await wallet(client, customer))["available"] == "10.00"
@@ -103,7 +105,7 @@ async def test_usage_key_is_refused_debits_and_nothing_is_spent(app, client):
 
 async def test_usage_key_is_refused_debits_sent_with_an_idempotency_key_and_the_key_stays_free(app, client):
     customer = await _funded(client)
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         for _ in range(2):  # refused twice: the claim was released, not left in flight
             response = await gateway.post(
                 "/v1/debits", json={"customer": customer, "amount": "1.00"}, headers={"Idempotency-Key": "d-1"}
@@ -118,7 +120,7 @@ async def test_usage_key_is_refused_debits_off_the_fast_path(app, client):
     async def chunks():  # no Content-Length: the fast path passes the request on to the routed endpoint
         yield f'{{"customer": "{customer}", "amount": "1.00"}}'.encode()
 
-    async with await _usage_client(app) as gateway:
+    async with await usage_client(app) as gateway:
         response = await gateway.post("/v1/debits", content=chunks(), headers={"Content-Type": "application/json"})
     expect_error(response, 403, "forbidden")
     assert (await wallet(client, customer))["available"] == "10.00"

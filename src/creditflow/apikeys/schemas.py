@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from creditflow import money
 from creditflow.apikeys.service import CustomerApiKey, Verified
+from creditflow.budgets.schemas import BudgetSummary
 from creditflow.http.schemas import StrictModel
 
 
@@ -77,6 +78,7 @@ class VerifyValid(BaseModel):
     valid: Literal[True] = True
     customer: str = Field(description="The customer's id.")
     api_key: VerifiedApiKey
+    budget: BudgetSummary | None = Field(default=None, description="The tightest budget the key's spend counts on.")
     wallet: VerifiedWallet
 
     @classmethod
@@ -85,6 +87,7 @@ class VerifyValid(BaseModel):
         return cls(
             customer=verified.customer.id,
             api_key=VerifiedApiKey(id=verified.key.id, name=verified.key.name),
+            budget=BudgetSummary.of(verified.budget),
             wallet=VerifiedWallet(currency=state.unit, available=money.format(state.available, state.unit)),
         )
 

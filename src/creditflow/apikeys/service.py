@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from creditflow.budgets.guard import BudgetState
+from creditflow.budgets.service import tightest_budget
 from creditflow.customers.service import Customer, get_customer
 from creditflow.db.tables import customer_api_keys
 from creditflow.db.tx import Tx
@@ -51,6 +53,7 @@ class Verified:
     key: CustomerApiKey
     customer: Customer
     wallet: WalletView
+    budget: BudgetState | None = None
 
 
 def hash_key(secret: str) -> str:
@@ -161,4 +164,5 @@ async def verify(tx: Tx, limiter: RateLimiter, secret: str) -> Verified | None:
         return None
     await enforce_rate_limit(limiter, key, tx.now)
     customer = await get_customer(tx, key.customer_id)
-    return Verified(key=key, customer=customer, wallet=await wallet_for(tx, customer.id, customer.currency))
+    wallet = await wallet_for(tx, customer.id, customer.currency)
+    return Verified(key=key, customer=customer, wallet=wallet, budget=await tightest_budget(tx, wallet.state, key.id))

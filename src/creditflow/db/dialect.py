@@ -20,6 +20,21 @@ async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, rows: l
     await conn.execute(module.insert(table).on_conflict_do_nothing(), rows)
 
 
+async def insert_or_add(
+    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], *, key: Sequence[str], add: Sequence[str]
+) -> None:
+    """INSERT rows; where the `key` already exists, add the rows' `add` columns to the stored ones.
+
+    One statement per batch, and the addition happens in the database, so concurrent writers never
+    lose each other's increments.
+    """
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = module.insert(table)
+    changes = {name: table.c[name] + statement.excluded[name] for name in add}
+    changes.update({c.name: statement.excluded[c.name] for c in table.c if c.name not in key and c.name not in add})
+    await conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=changes), rows)
+
+
 def one_of_param(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
     """`column IN :name` for statements built once and reused: pass a list under `name` at execution."""
     if dialect == "postgresql":

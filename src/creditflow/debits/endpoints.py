@@ -43,12 +43,14 @@ async def debit_fast_path(request: Request, document: object) -> Response | None
 
 
 def _debit_request(body: DebitCreate) -> DebitRequest:
-    return DebitRequest(body.customer, body.amount, body.currency, body.description, body.metadata)
+    return DebitRequest(
+        body.customer, body.amount, body.currency, body.description, body.metadata, api_key_id=body.api_key
+    )
 
 
 @hot_router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=DebitOut, dependencies=[declare_bearer],
-    responses={402: {"description": "insufficient_funds: nothing was written"}},
+    responses={402: {"description": "insufficient_funds or budget_exceeded: nothing was written"}},
 )
 async def create_debit(body: DebitCreate, request: Request) -> Response:
     """Spend from the wallet now: lots by priority, then soonest expiry, then age; then the overdraft."""

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from creditflow import money
-from creditflow.http.schemas import Metadata, StrictModel
+from creditflow.http.schemas import ApiKeyRef, Metadata, StrictModel
 from creditflow.ledger.models import DebitResult, Draw, RefundResult
 from creditflow.money import PositiveAmount, Unit
 from creditflow.wallets.schemas import Balance
@@ -20,6 +20,7 @@ class DebitCreate(StrictModel):
     currency: Unit | None = Field(default=None, description="Wallet unit; default: the customer's currency.")
     description: str | None = Field(default=None, max_length=1000)
     metadata: Metadata = Field(default_factory=dict)
+    api_key: ApiKeyRef = None
 
 
 class RefundCreate(StrictModel):
@@ -50,6 +51,7 @@ class DebitOut(BaseModel):
     wallet: Balance
     description: str | None
     metadata: dict[str, str]
+    api_key: str | None
     created_at: datetime
 
     @classmethod
@@ -59,7 +61,7 @@ class DebitOut(BaseModel):
             id=debit.id, customer=debit.customer_id, currency=unit, amount=money.format(debit.amount, unit),
             refunded=money.format(debit.refunded, unit), drawn=[DrawnOut.of(d, unit) for d in debit.drawn],
             wallet=Balance.of(debit.wallet), description=debit.description, metadata=debit.metadata,
-            created_at=debit.created_at,
+            api_key=debit.api_key_id, created_at=debit.created_at,
         )
 
 
@@ -118,5 +120,6 @@ def debit_document(debit: DebitResult) -> dict[str, Any]:
         },
         "description": debit.description,
         "metadata": debit.metadata,
+        "api_key": debit.api_key_id,
         "created_at": debit.created_at.isoformat().replace("+00:00", "Z"),
     }

@@ -20,14 +20,14 @@ router = APIRouter(
 
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=HoldOut,
-    responses={402: {"description": "insufficient_funds: nothing was written"}},
+    responses={402: {"description": "insufficient_funds or budget_exceeded: nothing was written"}},
 )
 async def create_hold(body: HoldCreate, tx: TxDep, settings: SettingsDep) -> HoldOut:
     """Reserve an amount now on specific lots; capture the real cost later."""
     hold = await holds.create_hold(
         tx, customer=body.customer, amount=body.amount, unit=body.currency,
         expires_in=min(body.expires_in or settings.hold_default_expires_in, settings.hold_max_expires_in),
-        description=body.description, metadata=body.metadata,
+        description=body.description, metadata=body.metadata, api_key_id=body.api_key,
     )
     return HoldOut.of(hold)
 
@@ -53,7 +53,7 @@ async def get_hold(hold_id: str, tx: TxDep) -> HoldOut:
 
 @router.post(
     "/{hold_id}/capture", response_model=CaptureOut,
-    responses={402: {"description": "the excess beyond the hold is not covered"},
+    responses={402: {"description": "the excess beyond the hold is not covered by the balance or a budget"},
                409: {"description": "hold_expired or hold_not_active"}},
 )
 async def capture_hold(hold_id: str, tx: TxDep, body: CaptureCreate | None = None) -> CaptureOut:

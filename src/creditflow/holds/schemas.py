@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from creditflow import money
-from creditflow.http.schemas import Metadata, StrictModel
+from creditflow.http.schemas import ApiKeyRef, Metadata, StrictModel
 from creditflow.ledger.models import CaptureResult, Hold
 from creditflow.money import PositiveAmount, Unit
 from creditflow.wallets.schemas import Balance
@@ -25,6 +25,7 @@ class HoldCreate(StrictModel):
     )
     description: str | None = Field(default=None, max_length=1000)
     metadata: Metadata = Field(default_factory=dict)
+    api_key: ApiKeyRef = None
 
 
 class CaptureCreate(StrictModel):
@@ -44,6 +45,7 @@ class HoldOut(BaseModel):
     expires_at: datetime
     description: str | None
     metadata: dict[str, str]
+    api_key: str | None
     created_at: datetime
     ended_at: datetime | None
 
@@ -54,8 +56,8 @@ class HoldOut(BaseModel):
             id=hold.id, customer=hold.customer_id, currency=unit, status=hold.status,  # type: ignore[arg-type]
             amount=money.format(hold.amount, unit), captured=money.format(hold.captured, unit),
             reserved=money.format(hold.reserved, unit), expires_at=hold.expires_at,
-            description=hold.description, metadata=hold.metadata, created_at=hold.created_at,
-            ended_at=hold.ended_at,
+            description=hold.description, metadata=hold.metadata, api_key=hold.api_key_id,
+            created_at=hold.created_at, ended_at=hold.ended_at,
         )
 
 

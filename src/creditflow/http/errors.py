@@ -19,7 +19,7 @@ log = logging.getLogger("creditflow.http")
 _STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
-    (errors.InsufficientFunds, 402),
+    (errors.PaymentRequired, 402),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.InvalidRequest, 422),

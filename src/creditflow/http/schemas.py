@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -39,3 +39,9 @@ class Page(BaseModel, Generic[T]):
 
 def page_of(items: list[T], limit: int) -> Page[T]:
     return Page[T](data=items[:limit], has_more=len(items) > limit)
+
+
+# A customer API key id on a spend (debit, hold, event): usage and budgets are then tracked per key.
+ApiKeyRef = Annotated[
+    str | None, Field(max_length=40, description="Id of the customer API key this spend is made with.")
+]

@@ -37,6 +37,7 @@ async def sweep_due_wallets(engine: AsyncEngine, now: datetime) -> int:
                     select(
                         wallets.c.id, wallets.c.customer_id, wallets.c.unit, wallets.c.credit_limit,
                         wallets.c.posted, wallets.c.held, wallets.c.overdraft_account_id, wallets.c.next_expiry_at,
+                        wallets.c.budgeted,
                     )
                     .where(wallets.c.id == wallet_id, wallets.c.next_expiry_at <= now)
                     .with_for_update(skip_locked=True)

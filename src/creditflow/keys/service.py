@@ -26,6 +26,7 @@ SCOPES = (ALL_SCOPES, USAGE_SCOPE)
 # The one allow-list of the "usage" scope: (method, route path template). Everything else is 403.
 USAGE_ROUTES = frozenset({
     ("POST", "/v1/api_keys/verify"),
+    ("POST", "/v1/authorize"),
     ("POST", "/v1/holds/{hold_id}/capture"),
     ("POST", "/v1/holds/{hold_id}/void"),
     ("POST", "/v1/events"),

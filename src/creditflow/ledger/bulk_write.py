@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, update
 
+from creditflow.budgets.guard import BudgetChanges, write_changes
 from creditflow.db.tables import accounts, operations, transfers, wallets
 from creditflow.db.tx import Tx
 
@@ -24,6 +25,7 @@ class SpendBatch:
     wallet_deltas: dict[str, int] = field(default_factory=dict)
     operations: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
+    budgets: BudgetChanges = field(default_factory=BudgetChanges)
 
 
 async def write_batch(tx: Tx, batch: SpendBatch) -> None:
@@ -33,6 +35,7 @@ async def write_batch(tx: Tx, batch: SpendBatch) -> None:
         await _write_postgres(tx, batch)
     else:
         await _write_portable(tx, batch)
+    await write_changes(tx, batch.budgets)
 
 
 _ACCOUNT_UPDATE = (
@@ -62,7 +65,7 @@ async def _write_portable(tx: Tx, batch: SpendBatch) -> None:
 # nothing reversed or referenced yet), which keeps encoding work per batch small.
 _OPERATION_ARRAYS = (
     ("id", "text"), ("kind", "text"), ("customer_id", "text"), ("wallet_id", "text"), ("unit", "text"),
-    ("amount", "bigint"), ("actor", "text"), ("description", "text"), ("metadata", "text"),
+    ("amount", "bigint"), ("actor", "text"), ("description", "text"), ("metadata", "text"), ("api_key_id", "text"),
 )
 _TRANSFER_ARRAYS = (
     ("id", "text"), ("operation_id", "text"), ("debit_account_id", "text"), ("credit_account_id", "text"),

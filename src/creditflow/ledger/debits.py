@@ -51,9 +51,10 @@ async def debit(
     unit: str | None,
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
+    api_key_id: str | None = None,
 ) -> DebitResult:
-    """Spend `amount` now, drawing lots in order. Writes nothing when the balance is short."""
-    request = DebitRequest(customer, amount, unit, description, metadata or {})
+    """Spend `amount` now, drawing lots in order. Writes nothing when the balance or a budget is short."""
+    request = DebitRequest(customer, amount, unit, description, metadata or {}, api_key_id=api_key_id)
     (outcome,) = await debit_many(tx, [request])
     if isinstance(outcome, DomainError):
         raise outcome
@@ -83,7 +84,7 @@ async def get_debit(tx: Tx, debit_id: str) -> DebitResult:
     return DebitResult(
         id=row.id, customer_id=row.customer_id, unit=row.unit, amount=row.amount, refunded=row.reversed_amount,
         drawn=await _drawn_per_account(tx, debit_id), wallet=wallet, description=row.description,
-        metadata=row.metadata, created_at=row.created_at,
+        metadata=row.metadata, created_at=row.created_at, api_key_id=row.api_key_id,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from creditflow.budgets import guard as budget_guard
 from creditflow.db.tables import accounts, credit_grants, holds
 from creditflow.db.tx import Tx
 from creditflow.ids import new_id
@@ -23,6 +24,7 @@ async def release_reservations(tx: Tx, journal: Journal, hold_id: str) -> int:
 
     Returns the amount sent to breakage.
     """
+    await budget_guard.release_for_hold(tx, hold_id)
     allocations = await repository.active_allocations(tx, hold_id)
     ended = await repository.ended_lot_ids(tx, [a.account_id for a in allocations])
     breakage = 0

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 
 from creditflow import money
+from creditflow.budgets import guard as budget_guard
 from creditflow.db.tables import hold_allocations, holds
 from creditflow.db.tx import Tx
 from creditflow.errors import HoldExpired, HoldNotActive, InsufficientFunds, NotFound
@@ -17,7 +18,7 @@ from creditflow.ledger.debits import draw_from_wallet
 from creditflow.ledger.draw import plan_draw
 from creditflow.ledger.expiry import lock_and_sweep, release_reservations
 from creditflow.ledger.journal import Journal
-from creditflow.ledger.models import CaptureResult, Draw, Hold, system_account_id
+from creditflow.ledger.models import CaptureResult, Draw, Hold, WalletState, system_account_id
 from creditflow.wallets.lookup import resolve_wallet
 
 
@@ -30,8 +31,10 @@ async def create_hold(
     expires_in: int,
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
+    api_key_id: str | None = None,
 ) -> Hold:
-    """Reserve `amount` on specific lots in draw order. Writes nothing when the balance is short."""
+    """Reserve `amount` on specific lots in draw order, and of the budgets it counts against. Writes nothing
+    when the balance is short or a blocking budget would be exceeded."""
     ref = await resolve_wallet(tx, customer, unit)
     wallet = await lock_and_sweep(tx, ref.wallet_id)
     assert wallet is not None
@@ -40,6 +43,9 @@ async def create_hold(
             "the wallet's available balance does not cover this hold",
             param="amount", details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
         )
+    if api_key_id is not None:
+        await repository.check_api_key_owner(tx, api_key_id, ref.customer_id)
+    budgets = await budget_guard.check_hold(tx, wallet, api_key_id, amount)
     draws = plan_draw(
         await repository.spendable_lots(tx, wallet.id), await repository.overdraft_of(tx, wallet), amount
     )
@@ -49,9 +55,10 @@ async def create_hold(
         holds.insert().values(
             id=hold_id, customer_id=ref.customer_id, wallet_id=wallet.id, unit=wallet.unit, amount=amount,
             captured=0, status="active", expires_at=expires_at, description=description,
-            metadata=metadata or {}, actor=tx.actor, created_at=tx.now,
+            metadata=metadata or {}, actor=tx.actor, created_at=tx.now, api_key_id=api_key_id,
         )
     )
+    await budget_guard.reserve_for_hold(tx, budgets, hold_id, amount)
     await tx.conn.execute(
         hold_allocations.insert(),
         [
@@ -63,7 +70,7 @@ async def create_hold(
     await repository.insert_operation(
         tx, id=operation_id, kind="hold", unit=wallet.unit, amount=amount,
         customer_id=ref.customer_id, wallet_id=wallet.id, reference_id=hold_id, description=description,
-        metadata=metadata,
+        metadata=metadata, api_key_id=api_key_id,
     )
     journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
     for draw in draws:
@@ -73,16 +80,17 @@ async def create_hold(
     return await get_hold(tx, hold_id)
 
 
-async def _active_hold(tx: Tx, hold_id: str) -> Hold:
-    """The hold, after its wallet is locked and swept; refuses holds that can no longer be used."""
+async def _active_hold(tx: Tx, hold_id: str) -> tuple[Hold, WalletState]:
+    """The hold and its wallet, locked and swept; refuses holds that can no longer be used."""
     hold = await get_hold(tx, hold_id)
-    await lock_and_sweep(tx, hold.wallet_id)
+    wallet = await lock_and_sweep(tx, hold.wallet_id)
+    assert wallet is not None
     hold = await get_hold(tx, hold_id)
     if hold.status == "expired":
         raise HoldExpired(f"hold {hold_id} expired at {hold.expires_at.isoformat()}", param="id")
     if hold.status != "active":
         raise HoldNotActive(f"hold {hold_id} is {hold.status}", param="id")
-    return hold
+    return hold, wallet
 
 
 async def capture_hold(tx: Tx, hold_id: str, amount: int | None = None, *, final: bool = True) -> CaptureResult:
@@ -90,13 +98,14 @@ async def capture_hold(tx: Tx, hold_id: str, amount: int | None = None, *, final
 
     A capture within what the hold still reserves never fails. A final capture releases the rest.
     """
-    hold = await _active_hold(tx, hold_id)
+    hold, wallet = await _active_hold(tx, hold_id)
     amount = hold.reserved if amount is None else amount
+    await budget_guard.capture_for_hold(tx, wallet, hold.api_key_id, hold_id, amount, hold.reserved)
     capture_id = new_id("op")
     journal = Journal(tx, operation_id=capture_id, unit=hold.unit, wallet_id=hold.wallet_id)
     await repository.insert_operation(
         tx, id=capture_id, kind="capture", unit=hold.unit, amount=amount, customer_id=hold.customer_id,
-        wallet_id=hold.wallet_id, reference_id=hold_id,
+        wallet_id=hold.wallet_id, reference_id=hold_id, api_key_id=hold.api_key_id,
     )
     revenue = system_account_id("revenue", hold.unit)
     left = amount
@@ -134,7 +143,7 @@ async def capture_hold(tx: Tx, hold_id: str, amount: int | None = None, *, final
 
 
 async def void_hold(tx: Tx, hold_id: str) -> Hold:
-    hold = await _active_hold(tx, hold_id)
+    hold, _ = await _active_hold(tx, hold_id)
     operation_id = new_id("op")
     await repository.insert_operation(
         tx, id=operation_id, kind="hold_void", unit=hold.unit, amount=hold.reserved,
@@ -171,7 +180,7 @@ def _hold_from_row(tx: Tx, row: Any, allocations: list[Draw]) -> Hold:
         captured=row.captured, reserved=sum(a.amount for a in allocations),
         status="expired" if lapsed else row.status, expires_at=row.expires_at, description=row.description,
         metadata=row.metadata, created_at=row.created_at, ended_at=row.expires_at if lapsed else row.ended_at,
-        allocations=allocations,
+        allocations=allocations, api_key_id=row.api_key_id,
     )
 
 

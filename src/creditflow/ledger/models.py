@@ -32,6 +32,7 @@ class WalletState:
     held: int
     overdraft_account_id: str
     next_expiry_at: datetime | None
+    budgeted: bool = False
 
     @property
     def available(self) -> int:
@@ -98,6 +99,7 @@ class DebitResult:
     description: str | None
     metadata: dict[str, Any]
     created_at: datetime
+    api_key_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -139,6 +141,7 @@ class Hold:
     created_at: datetime
     ended_at: datetime | None
     allocations: list[Draw] = field(default_factory=list)
+    api_key_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from creditflow.db.tables import (
     accounts,
     credit_grants,
+    customer_api_keys,
     hold_allocations,
     holds,
     operations,
@@ -17,7 +18,7 @@ from creditflow.db.tables import (
     wallets,
 )
 from creditflow.db.tx import Tx
-from creditflow.errors import InsufficientFunds
+from creditflow.errors import InsufficientFunds, NotFound
 from creditflow.ledger.models import Lot, WalletState
 
 _WALLET_COLUMNS = (
@@ -29,11 +30,12 @@ _WALLET_COLUMNS = (
     wallets.c.held,
     wallets.c.overdraft_account_id,
     wallets.c.next_expiry_at,
+    wallets.c.budgeted,
 )
 
 
 def wallet_from_row(row: Any) -> WalletState:
-    return WalletState(*row[:8])
+    return WalletState(*row[:9])
 
 
 async def lock_wallet(tx: Tx, wallet_id: str) -> WalletState | None:
@@ -133,6 +135,32 @@ async def earliest_expiry(tx: Tx, wallet_id: str) -> datetime | None:
     return min(present) if present else None
 
 
+async def api_key_owners(tx: Tx, api_key_ids: set[str]) -> dict[str, str]:
+    """The customer each of these customer API keys belongs to (unknown ids are left out)."""
+    if not api_key_ids:
+        return {}
+    rows = await tx.conn.execute(
+        select(customer_api_keys.c.id, customer_api_keys.c.customer_id).where(
+            customer_api_keys.c.id.in_(api_key_ids)
+        )
+    )
+    return {row.id: row.customer_id for row in rows}
+
+
+def api_key_mismatch(api_key_id: str, owner: str | None, customer_id: str) -> NotFound | None:
+    """The error for spend that names an API key which is not the customer's, or None."""
+    if owner == customer_id:
+        return None
+    return NotFound(f"the customer has no API key '{api_key_id}'", param="api_key")
+
+
+async def check_api_key_owner(tx: Tx, api_key_id: str, customer_id: str) -> None:
+    owners = await api_key_owners(tx, {api_key_id})
+    error = api_key_mismatch(api_key_id, owners.get(api_key_id), customer_id)
+    if error is not None:
+        raise error
+
+
 async def insert_operation(
     tx: Tx,
     *,
@@ -146,9 +174,11 @@ async def insert_operation(
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
     actor: str | None = None,
+    api_key_id: str | None = None,
 ) -> None:
     await tx.conn.execute(
         operations.insert().values(
+            api_key_id=api_key_id,
             id=id,
             kind=kind,
             customer_id=customer_id,

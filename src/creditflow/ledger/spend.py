@@ -16,12 +16,15 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_, select
 
 from creditflow import money
+from creditflow.budgets import guard as budget_guard
+from creditflow.budgets.guard import BudgetState
 from creditflow.db.dialect import fetch_mappings, one_of_param
 from creditflow.db.tables import accounts, credit_grants, customers, wallets
 from creditflow.db.tx import Tx
 from creditflow.db.types import UTCDateTime
 from creditflow.errors import DomainError, InsufficientFunds, NotFound, WalletNotFound
 from creditflow.ids import new_id
+from creditflow.ledger import repository
 from creditflow.ledger.bulk_write import SpendBatch, write_batch
 from creditflow.ledger.draw import plan_draw
 from creditflow.ledger.expiry import sweep_wallet
@@ -37,6 +40,7 @@ class DebitRequest:
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     actor: str | None = None
+    api_key_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -48,11 +52,12 @@ class WalletBook:
     customer_currency: str
     overdraft: Lot
     lots: list[Lot] = field(default_factory=list)
+    budgets: list[BudgetState] = field(default_factory=list)
 
 
 _LOCK_QUERY_COLUMNS = (
     wallets.c.id, wallets.c.customer_id, wallets.c.unit, wallets.c.credit_limit, wallets.c.posted,
-    wallets.c.held, wallets.c.overdraft_account_id, wallets.c.next_expiry_at,
+    wallets.c.held, wallets.c.overdraft_account_id, wallets.c.next_expiry_at, wallets.c.budgeted,
     customers.c.external_id, customers.c.currency,
 )
 
@@ -83,7 +88,7 @@ async def _lock_wallets(tx: Tx, refs: set[str]) -> list[WalletBook]:
         WalletBook(
             state=WalletState(
                 row["id"], row["customer_id"], row["unit"], row["credit_limit"], row["posted"], row["held"],
-                row["overdraft_account_id"], row["next_expiry_at"],
+                row["overdraft_account_id"], row["next_expiry_at"], row["budgeted"],
             ),
             customer_external_id=row["external_id"], customer_currency=row["currency"],
             overdraft=Lot(row["overdraft_account_id"], 0, 0),
@@ -135,6 +140,11 @@ async def open_books(tx: Tx, refs: set[str]) -> list[WalletBook]:
             await sweep_wallet(tx, book.state)
         books = await _lock_wallets(tx, refs)
     await _load_accounts(tx, {b.state.id: b for b in books})
+    budgeted = [b for b in books if b.state.budgeted]
+    if budgeted:
+        by_wallet = await budget_guard.load_budgets(tx, [b.state for b in budgeted])
+        for book in budgeted:
+            book.budgets = by_wallet.get(book.state.id, [])
     return books
 
 
@@ -162,10 +172,13 @@ def charge(
     actor: str | None = None,
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
+    api_key_id: str | None = None,
 ) -> DebitResult:
-    """Plan one debit on a locked wallet and add its rows to `batch`; the in-memory balances move with it.
+    """Plan one debit on a locked wallet and add its rows to `batch`; the in-memory balances (and budget
+    spend) move with it.
 
-    Raises InsufficientFunds, having changed nothing, when the wallet cannot cover `amount`.
+    Raises InsufficientFunds or BudgetExceeded, having changed nothing, when the wallet cannot cover
+    `amount` or a blocking budget would be exceeded.
     """
     wallet = book.state
     if amount > wallet.available:
@@ -173,6 +186,8 @@ def charge(
             "the wallet's available balance does not cover this amount", param="amount",
             details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
         )
+    watching = budget_guard.applicable(book.budgets, api_key_id)
+    budget_guard.check(watching, amount)
     draws = plan_draw(book.lots, book.overdraft, amount)
     by_account = {lot.account_id: lot for lot in book.lots}
     debit_id = new_id("op")
@@ -190,25 +205,35 @@ def charge(
     batch.operations.append(
         {"id": debit_id, "kind": "debit", "customer_id": wallet.customer_id, "wallet_id": wallet.id,
          "unit": wallet.unit, "amount": amount, "reversed_amount": 0, "reference_id": None,
-         "actor": actor or tx.actor, "description": description, "metadata": metadata or {}, "created_at": tx.now}
+         "actor": actor or tx.actor, "description": description, "metadata": metadata or {}, "created_at": tx.now,
+         "api_key_id": api_key_id}
     )
+    budget_guard.record_spend(batch.budgets, watching, amount, tx.now)
     return DebitResult(
         id=debit_id, customer_id=wallet.customer_id, unit=wallet.unit, amount=amount, refunded=0, drawn=draws,
         wallet=replace(wallet), description=description, metadata=metadata or {}, created_at=tx.now,
+        api_key_id=api_key_id,
     )
 
 
 async def debit_many(tx: Tx, requests: list[DebitRequest]) -> list[DebitResult | DomainError]:
     """Debit each request in order; a refused one (no funds, unknown customer) writes nothing."""
     books = await open_books(tx, {r.customer for r in requests})
+    key_owners = await repository.api_key_owners(tx, {r.api_key_id for r in requests if r.api_key_id})
     batch = SpendBatch()
     outcomes: list[DebitResult | DomainError] = []
     for request in requests:
         try:
             book = find_book(books, request.customer, request.unit)
+            if request.api_key_id is not None:
+                mismatch = repository.api_key_mismatch(
+                    request.api_key_id, key_owners.get(request.api_key_id), book.state.customer_id
+                )
+                if mismatch is not None:
+                    raise mismatch
             outcomes.append(
                 charge(tx, batch, book, request.amount, actor=request.actor, description=request.description,
-                       metadata=request.metadata)
+                       metadata=request.metadata, api_key_id=request.api_key_id)
             )
         except DomainError as error:
             outcomes.append(error)

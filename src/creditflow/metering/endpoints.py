@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import ValidationError
+from pydantic import AwareDatetime, ValidationError
 
 from creditflow.customers.service import get_customer
 from creditflow.debits.schemas import RefundOut
@@ -30,7 +30,9 @@ from creditflow.metering.schemas import (
     MetricOut,
     PriceCreate,
     PriceOut,
+    UsageOut,
 )
+from creditflow.metering.usage import usage_report
 
 router = APIRouter(prefix="/v1", tags=["metering"], route_class=UnitOfWorkRoute, dependencies=[require_operator])
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -131,7 +133,7 @@ async def _ingest(tx: TxDep, settings: SettingsDep, requests: list[EventRequest]
     response_model=EventOut,
     responses={
         200: {"description": "a duplicate transaction_id: the original event, not charged again"},
-        402: {"description": "insufficient_funds: the event was not recorded"},
+        402: {"description": "insufficient_funds or budget_exceeded: the event was not recorded"},
     },
 )
 async def create_event(body: EventCreate, tx: TxDep, settings: SettingsDep, response: Response) -> EventOut:
@@ -212,3 +214,23 @@ async def get_event_endpoint(event_id: str, tx: TxDep) -> EventOut:
 async def refund_event_endpoint(event_id: str, tx: TxDep) -> RefundOut:
     """Refund what is left of the event's charge, to the lots it came from (see debit refunds)."""
     return RefundOut.of(await refund_event(tx, event_id))
+
+
+@router.get("/customers/{customer}/usage", response_model=UsageOut)
+async def customer_usage(
+    customer: str,
+    tx: TxDep,
+    start: Annotated[
+        AwareDatetime | None,
+        Query(alias="from", description="RFC 3339; default: the start of the customer's current calendar month."),
+    ] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to", description="RFC 3339, exclusive; default: now.")] = None,
+    metric: Annotated[str | None, Query(description="Only this metric (id or code).")] = None,
+    group_by: Annotated[Literal["hour", "day", "metric"], Query()] = "day",
+) -> UsageOut:
+    """Units, event count and cost per calendar hour or day in the customer's time zone, or per metric.
+
+    `customer` is the creditflow id or your external_id. Max, unique_count and latest metrics are priced as
+    their period close will charge them."""
+    report = await usage_report(tx, customer, start=start, end=end, metric=metric, group_by=group_by)
+    return UsageOut.of(report)

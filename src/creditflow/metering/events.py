@@ -15,18 +15,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from creditflow import money
+from creditflow.budgets import guard as budget_guard
 from creditflow.db.tables import events
 from creditflow.db.tx import Tx
 from creditflow.errors import DomainError, InvalidRequest, NotFound
 from creditflow.ids import new_id
+from creditflow.ledger import repository as ledger_repository
 from creditflow.ledger.bulk_write import SpendBatch, write_batch
 from creditflow.ledger.models import system_account_id
 from creditflow.ledger.spend import WalletBook, charge, find_book, open_books
 from creditflow.metering import repository
-from creditflow.metering.metrics import REAL_TIME, Metric
+from creditflow.metering.metrics import REAL_TIME, Metric, undeclared_property
 from creditflow.metering.models import Aggregate, EventRequest, EventResult
-from creditflow.metering.periods import period_start
 from creditflow.metering.prices import Price, active_prices, choose_price
+from creditflow.periods import period_start
 from creditflow.pricing.models import incremental_cost, percentage_cost
 from creditflow.pricing.specs import PercentageSpec
 
@@ -65,9 +67,11 @@ async def ingest(
     price them: nothing is written (POST /v1/events/estimate)."""
     metrics_by_ref = await repository.metrics_by_ref(tx, {r.metric for r in requests})
     customers_by_ref = await repository.customers_by_ref(tx, {r.customer for r in requests})
+    key_owners = await ledger_repository.api_key_owners(tx, {r.api_key for r in requests if r.api_key})
     candidates = await active_prices(tx, [m.id for m in {m.id: m for m in metrics_by_ref.values()}.values()])
     checked: list[_Accepted | DomainError] = [
-        _validate(tx, r, metrics_by_ref, customers_by_ref, candidates, late_window, future_tolerance) for r in requests
+        _validate(tx, r, metrics_by_ref, customers_by_ref, key_owners, candidates, late_window, future_tolerance)
+        for r in requests
     ]
     accepted = [c for c in checked if isinstance(c, _Accepted)]
     rated = [c for c in accepted if c.price is not None]
@@ -111,6 +115,7 @@ def _validate(
     request: EventRequest,
     metrics_by_ref: dict[str, Metric],
     customers_by_ref: dict[str, Any],
+    key_owners: dict[str, str],
     candidates: list[Price],
     late_window: timedelta,
     future_tolerance: timedelta,
@@ -121,11 +126,18 @@ def _validate(
     customer = customers_by_ref.get(request.customer)
     if customer is None:
         return NotFound(f"no customer '{request.customer}'", param="customer")
+    if request.api_key is not None:
+        mismatch = ledger_repository.api_key_mismatch(request.api_key, key_owners.get(request.api_key), customer.id)
+        if mismatch is not None:
+            return mismatch
     timestamp = request.timestamp or tx.now
     if timestamp > tx.now + future_tolerance:
         return InvalidRequest("timestamp is more than 5 minutes in the future", param="timestamp")
     if timestamp < tx.now - late_window:
         return LateEvent(f"timestamp is older than the late window of {late_window}", param="timestamp")
+    rejected = undeclared_property(metric, request.properties)
+    if rejected is not None:
+        return rejected
     try:
         quantity = _quantity(metric, request.properties)
     except InvalidRequest as error:
@@ -200,10 +212,11 @@ def _rate_and_charge(
                     actor=item.request.actor,
                     description=f"usage: {item.metric.code}",
                     metadata={"event": event_id, "metric": item.metric.code},
+                    api_key_id=item.request.api_key,
                 )
                 operation_id = debit.id
             elif cost < 0:
-                operation_id = _credit_back(tx, batch, book, -cost, event_id, item.request.actor)
+                operation_id = _credit_back(tx, batch, book, -cost, event_id, item.request)
             available = book.state.available
         aggregate.units += item.quantity
         aggregate.events += 1
@@ -226,9 +239,10 @@ def _rate_and_charge(
     )
 
 
-def _credit_back(tx: Tx, batch: SpendBatch, book: WalletBook, amount: int, event_id: str, actor: str | None) -> str:
+def _credit_back(tx: Tx, batch: SpendBatch, book: WalletBook, amount: int, event_id: str, request: EventRequest) -> str:
     """Volume pricing got cheaper: revenue gives the difference back to the wallet's own account (the one
-    that also carries its overdraft; it is drawn after every lot). Returns the operation's id."""
+    that also carries its overdraft; it is drawn after every lot), and to the budgets that counted the spend.
+    Returns the operation's id."""
     operation_id = new_id("op")
     wallet = book.state
     batch.account_deltas[book.overdraft.account_id] = batch.account_deltas.get(book.overdraft.account_id, 0) + amount
@@ -255,12 +269,14 @@ def _credit_back(tx: Tx, batch: SpendBatch, book: WalletBook, amount: int, event
             "amount": amount,
             "reversed_amount": 0,
             "reference_id": None,
-            "actor": actor or tx.actor,
+            "actor": request.actor or tx.actor,
             "description": "usage credit: a cheaper volume tier was reached",
             "metadata": {"event": event_id},
             "created_at": tx.now,
+            "api_key_id": request.api_key,
         }
     )
+    budget_guard.record_spend(batch.budgets, budget_guard.applicable(book.budgets, request.api_key), -amount, tx.now)
     book.overdraft.posted += amount
     wallet.posted += amount
     return operation_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,8 @@ from creditflow.db.tables import prices
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InvalidRequest, NotFound
 from creditflow.ids import new_id
-from creditflow.metering.metrics import get_metric
-from creditflow.metering.periods import PERIODS
+from creditflow.metering.metrics import Metric, check_filter_keys, filter_text, get_metric
+from creditflow.periods import PERIODS
 from creditflow.pricing.models import parse_price_properties
 from creditflow.pricing.specs import PriceSpec
 
@@ -45,7 +46,7 @@ class Price:
         return _spec(self.model, json.dumps(self.properties, sort_keys=True))
 
     def matches(self, properties: dict[str, Any]) -> bool:
-        return all(str(properties.get(key)) in values for key, values in self.filters.items())
+        return all(filter_text(properties.get(key)) in values for key, values in self.filters.items())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -92,6 +93,8 @@ async def create_price(
     parse_price_properties(model, stored)
     if model == "percentage" and found.aggregation != "sum":
         raise InvalidRequest("a percentage price needs a sum metric (the percentage of its field)", param="model")
+    check_filter_keys(filters)
+    _check_declared(found, filters)
     customer_id = (await get_customer(tx, customer)).id if customer else None
     price_id = new_id("prc")
     await tx.conn.execute(
@@ -111,6 +114,28 @@ async def create_price(
         )
     )
     return await get_price(tx, price_id)
+
+
+def _check_declared(metric: Metric, filters: dict[str, list[str]]) -> None:
+    """A metric that declares filters bounds its prices' filters to those keys and values; one that declares
+    none lets its prices filter on anything."""
+    if not metric.filters:
+        return
+    for key, values in filters.items():
+        declared = metric.filters.get(key)
+        if declared is None:
+            raise InvalidRequest(
+                f"filters.{key}: metric '{metric.code}' declares no filter '{key}' "
+                f"(it declares {', '.join(metric.filters)})",
+                param="filters",
+            )
+        for value in values:
+            if value not in declared:
+                raise InvalidRequest(
+                    f"filters.{key}: '{value}' is not a value metric '{metric.code}' declares "
+                    f"({', '.join(declared)})",
+                    param="filters",
+                )
 
 
 async def get_price(tx: Tx, price_id: str) -> Price:
@@ -147,19 +172,19 @@ async def active_prices(tx: Tx, metric_ids: list[str]) -> list[Price]:
     return [price_from_row(r) for r in rows.all()]
 
 
+def by_precedence(candidates: Sequence[Price], *, metric_id: str, customer_id: str, currency: str) -> list[Price]:
+    """The prices that may apply to a customer's events of a metric, most specific first: the customer's own
+    over the default, then the one with the most property filters, then one in the customer's currency, then
+    the oldest. An event takes the first that matches its properties."""
+    eligible = [p for p in candidates if p.metric_id == metric_id and p.customer_id in (None, customer_id)]
+    return sorted(
+        eligible, key=lambda p: (p.customer_id is None, -len(p.filters), p.currency != currency, p.created_at, p.id)
+    )
+
+
 def choose_price(
     candidates: list[Price], *, metric_id: str, customer_id: str, currency: str, properties: dict[str, Any]
 ) -> Price | None:
-    """The most specific price for an event: the customer's own over the default, then the one matching
-    the most property filters, then one in the customer's currency, then the oldest."""
-    matching = [
-        p
-        for p in candidates
-        if p.metric_id == metric_id and p.customer_id in (None, customer_id) and p.matches(properties)
-    ]
-    if not matching:
-        return None
-    return min(
-        matching,
-        key=lambda p: (p.customer_id is None, -len(p.filters), p.currency != currency, p.created_at, p.id),
-    )
+    """The most specific price that matches an event (see by_precedence)."""
+    ordered = by_precedence(candidates, metric_id=metric_id, customer_id=customer_id, currency=currency)
+    return next((p for p in ordered if p.matches(properties)), None)

@@ -10,12 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from creditflow import money
-from creditflow.http.schemas import StrictModel
+from creditflow.http.schemas import ApiKeyRef, StrictModel
 from creditflow.metering.metrics import AGGREGATIONS, Metric
 from creditflow.metering.models import EventResult
-from creditflow.metering.periods import PERIODS
 from creditflow.metering.prices import Price
+from creditflow.metering.usage import UsageReport
 from creditflow.money import Amount, Unit
+from creditflow.periods import PERIODS
 from creditflow.pricing.specs import MODELS
 
 Filters = dict[str, list[Annotated[str, Field(max_length=200)]]]
@@ -118,7 +119,7 @@ class EventCreate(StrictModel):
     transaction_id: str = Field(min_length=1, max_length=255, description="Your unique id for this event.")
     timestamp: Timestamp | None = Field(default=None, description="RFC 3339 or epoch seconds; default now.")
     properties: Annotated[dict[str, Any], AfterValidator(_exact_json)] = Field(default_factory=dict)
-    api_key: str | None = Field(default=None, max_length=40, description="The customer API key id it was made with.")
+    api_key: ApiKeyRef = None
 
 
 class EventBatchCreate(StrictModel):
@@ -181,3 +182,47 @@ class BatchOut(BaseModel):
     duplicates: int
     rejected: int
     results: list[BatchItemOut]
+
+
+class UsageBucketOut(BaseModel):
+    start: datetime = Field(description="The bucket's calendar start (for group_by=metric, the report's from).")
+    end: datetime
+    metric: str = Field(description="The metric's code.")
+    currency: str | None = Field(description="The currency of the prices charged; null when no price applies.")
+    units: str = Field(description="The metric's aggregate over the bucket's events (sum, count, max, ...).")
+    events: int
+    cost: str = Field(description="Count and sum metrics: charged, net of refunds. Others: what the period close adds.")
+
+
+class UsageOut(BaseModel):
+    object: Literal["usage"] = "usage"
+    customer: str
+    timezone: str = Field(description="The customer's time zone: buckets are its calendar hours and days.")
+    group_by: str
+    metric: str | None
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    data: list[UsageBucketOut]
+
+    @classmethod
+    def of(cls, report: UsageReport) -> UsageOut:
+        return cls(
+            customer=report.customer_id,
+            timezone=report.timezone,
+            group_by=report.group_by,
+            metric=report.metric,
+            start=report.start,
+            end=report.end,
+            data=[
+                UsageBucketOut(
+                    start=row.start,
+                    end=row.end,
+                    metric=row.metric,
+                    currency=row.currency,
+                    units=money.format(row.units, "UNITS"),
+                    events=row.events,
+                    cost=money.format(row.cost, row.currency or "UNITS"),
+                )
+                for row in report.rows
+            ],
+        )

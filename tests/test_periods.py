@@ -1,4 +1,4 @@
-"""metering/periods.py: calendar period starts in a customer's time zone."""
+"""periods.py: calendar period starts in a time zone."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from creditflow.metering.periods import FOREVER, period_start
+from creditflow.periods import FOREVER, period_start
 
 
 def test_month_starts_at_local_midnight_in_the_customers_timezone():

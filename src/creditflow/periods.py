@@ -1,4 +1,4 @@
-"""Calendar periods in a customer's time zone: where usage aggregates (and free units) start over."""
+"""Calendar periods in a time zone: where usage aggregates, free units and budgets start over."""
 
 from __future__ import annotations
 
@@ -26,3 +26,19 @@ def period_start(period: str, moment: datetime, timezone: str) -> datetime:
         raise ValueError(f"unknown period {period!r}")
     # Rebuild the wall time in the zone so a DST change between the two dates gets its own offset.
     return datetime(start.year, start.month, start.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def period_end(period: str, start: datetime, timezone: str) -> datetime | None:
+    """The UTC instant at which the calendar `period` beginning at `start` ends (None: it never does)."""
+    if period == "none":
+        return None
+    local = start.astimezone(ZoneInfo(timezone))
+    if period == "day":
+        day = local.date() + timedelta(days=1)
+    elif period == "week":
+        day = local.date() + timedelta(days=7)
+    elif period == "month":
+        day = (local.replace(day=28) + timedelta(days=4)).replace(day=1).date()
+    else:
+        raise ValueError(f"unknown period {period!r}")
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)

@@ -1,0 +1,54 @@
+"""The schema, as SQLAlchemy Core tables, one module per domain. Migrations build it; these definitions
+are what queries use.
+
+Core rather than ORM: the money path is a handful of explicit statements, and an identity map would
+only add work per operation. A test compares these tables with the migrated schema.
+"""
+
+from creditflow.db.tables.access import (
+    customer_api_keys,
+    idempotency_keys,
+    operator_keys,
+)
+from creditflow.db.tables.base import ID, metadata
+from creditflow.db.tables.budgets import alerts, budget_usage, budgets, hold_budgets
+from creditflow.db.tables.ledger import (
+    accounts,
+    credit_grants,
+    customers,
+    hold_allocations,
+    holds,
+    operations,
+    transfers,
+    wallets,
+)
+from creditflow.db.tables.metering import (
+    events,
+    metrics,
+    prices,
+    usage_aggregates,
+)
+
+__all__ = [
+    "ID",
+    "accounts",
+    "alerts",
+    "budget_usage",
+    "budgets",
+    "credit_grants",
+    "customer_api_keys",
+    "customers",
+    "events",
+    "hold_allocations",
+    "hold_budgets",
+    "holds",
+    "idempotency_keys",
+    "metadata",
+    "metrics",
+    "operations",
+    "operator_keys",
+    "prices",
+    "transfers",
+    "usage_aggregates",
+    "wallets",
+]
