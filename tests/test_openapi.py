@@ -43,6 +43,10 @@ V1_PATHS = {
     "/v1/budgets/{budget_id}": {"get", "patch"},
     "/v1/budgets/{budget_id}/archive": {"post"},
     "/v1/alerts": {"get"},
+    "/v1/invoices": {"get"},
+    "/v1/invoices/{invoice_id}": {"get"},
+    "/v1/invoices/{invoice_id}/pdf": {"get"},
+    "/v1/invoices/{invoice_id}/void": {"post"},
 }
 
 

@@ -27,6 +27,7 @@ from creditflow.holds.endpoints import router as holds_router
 from creditflow.http.errors import install_error_handlers
 from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
+from creditflow.invoices.endpoints import router as invoices_router
 from creditflow.jobs.runner import JobRunner
 from creditflow.ledger.spend import debit_many
 from creditflow.metering.endpoints import router as metering_router
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
-        holds_router, metering_router,
+        holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
         alerts_router,
     ):

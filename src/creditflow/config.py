@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,11 +40,28 @@ class Settings(BaseSettings):
     )
     jobs_enabled: bool = Field(default=True, description="Run the job runner inside `serve`.")
     expiry_sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    seller_name: str | None = Field(default=None, description="Your business name, printed on invoices.")
+    seller_address: str | None = Field(default=None, description="Your postal address, printed on invoices.")
+    seller_tax_id: str | None = Field(default=None, description="Your VAT, GST or NPWP number.")
+    seller_email: str | None = Field(default=None, description="The billing contact printed on invoices.")
+    seller_timezone: str = Field(default="UTC", description="Time zone whose calendar year numbers invoices.")
+    invoice_number_prefix: str = Field(
+        default="CF", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$", description="CF gives CF-2026-000042."
+    )
 
     @field_validator("default_currency")
     @classmethod
     def _unit(cls, value: str) -> str:
         return normalize_unit(value)
+
+    @field_validator("seller_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone such as Asia/Jakarta") from None
+        return value
 
     @property
     def is_sqlite(self) -> bool:

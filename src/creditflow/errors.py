@@ -71,6 +71,18 @@ class RefundExceedsDebit(Conflict):
     code = "refund_exceeds_debit"
 
 
+class InvoiceStatusConflict(Conflict):
+    """The invoice's status does not allow the change (statuses only move forward)."""
+
+    code = "invoice_status_conflict"
+
+
+class AmountNotInMinorUnits(InvalidRequest):
+    """An amount that the currency's minor units cannot show exactly (0.001 USD, 1.5 JPY)."""
+
+    code = "amount_not_in_minor_units"
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
 

@@ -12,6 +12,7 @@ from creditflow.db.tables.access import (
 )
 from creditflow.db.tables.base import ID, metadata
 from creditflow.db.tables.budgets import alerts, budget_usage, budgets, hold_budgets
+from creditflow.db.tables.invoices import invoice_counters, invoice_lines, invoice_tax_lines, invoices
 from creditflow.db.tables.ledger import (
     accounts,
     credit_grants,
@@ -43,6 +44,10 @@ __all__ = [
     "hold_budgets",
     "holds",
     "idempotency_keys",
+    "invoice_counters",
+    "invoice_lines",
+    "invoice_tax_lines",
+    "invoices",
     "metadata",
     "metrics",
     "operations",
