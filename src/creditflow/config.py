@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from creditflow.money import normalize_unit
@@ -48,6 +48,30 @@ class Settings(BaseSettings):
     invoice_number_prefix: str = Field(
         default="CF", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$", description="CF gives CF-2026-000042."
     )
+    public_url: str | None = Field(
+        default=None, description="Where browsers reach this server (sandbox checkout links); default http://host:port."
+    )
+    gateway_timeout_seconds: float = Field(default=10.0, gt=0, description="Longest wait for a payment gateway.")
+    sandbox_enabled: bool = Field(default=True, description="Offer the built-in sandbox gateway (no money moves).")
+    sandbox_secret: SecretStr | None = Field(
+        default=None, description="Signs sandbox checkout links and notifications; default: derived from database_url."
+    )
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="whsec_...; two, comma-separated (new,old), while rotating."
+    )
+    stripe_api_base: str | None = Field(default=None, description="Another Stripe API address (a local test server).")
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = Field(
+        default=None, description="Two, comma-separated (new,old), while rotating."
+    )
+    razorpay_api_base: str | None = None
+    midtrans_server_key: SecretStr | None = None
+    midtrans_client_key: str | None = None
+    midtrans_production: bool = Field(default=False, description="Use Midtrans production instead of its sandbox.")
+    midtrans_snap_base: str | None = None
+    midtrans_core_base: str | None = None
 
     @field_validator("default_currency")
     @classmethod

@@ -8,6 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from creditflow import errors
+from creditflow.http.errors import status_for
+from creditflow.payments.gateways import errors as gateway_errors
 from tests.factories import grant, hold, make_customer
 from tests.http.support import ledger_state
 
@@ -237,3 +240,19 @@ async def test_out_of_range_field_is_422_naming_it_and_changes_nothing(lenient, 
     error = _assert_error(await lenient.post(path, json={**FIELDS[path], field: value}), 422, "validation_error")
     assert error["param"].split(".")[0] == field
     assert await ledger_state(lenient) == state
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (gateway_errors.GatewayUnavailable("stripe", "timed out"), 503),
+        (gateway_errors.GatewayRefused("stripe", "card declined"), 502),
+        (gateway_errors.InvalidSignature("razorpay", "forged"), 400),
+        (gateway_errors.OperationNotSupported("razorpay", "no expire"), 422),
+        (gateway_errors.UnsupportedAmount("midtrans", "fractional rupiah"), 422),
+        (errors.BudgetExceeded("over"), 402),
+        (errors.InsufficientFunds("short"), 402),
+    ],
+)
+def test_status_map_covers_payment_gateway_and_spend_refusals(error, status):
+    assert status_for(error) == status

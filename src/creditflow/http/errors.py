@@ -13,10 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditflow import errors
+from creditflow.payments.gateways import errors as gateway_errors
 
 log = logging.getLogger("creditflow.http")
 
 _STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
+    # A gateway that could not be reached asks for a retry; one that said no is a bad gateway answer.
+    (gateway_errors.GatewayUnavailable, 503),
+    (gateway_errors.GatewayRefused, 502),
+    (gateway_errors.InvalidSignature, 400),
+    (gateway_errors.OperationNotSupported, 422),
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
     (errors.PaymentRequired, 402),

@@ -1,0 +1,53 @@
+"""Payment gateways behind one interface (base.py): sandbox, Stripe, Razorpay, Midtrans."""
+
+from creditflow.payments.gateways.base import (
+    Checkout,
+    CheckoutRequest,
+    ExpireOutcome,
+    ExpireResult,
+    GatewayEvent,
+    PaymentGateway,
+    PaymentKind,
+    PaymentStatus,
+    RefundOutcome,
+    RefundRequest,
+    RefundResult,
+    SavedMethodCharge,
+    SavedPaymentMethod,
+)
+from creditflow.payments.gateways.errors import (
+    GatewayConfigError,
+    GatewayError,
+    GatewayNotConfigured,
+    GatewayRefused,
+    GatewayUnavailable,
+    InvalidSignature,
+    OperationNotSupported,
+    UnsupportedAmount,
+    UnsupportedCurrency,
+)
+
+__all__ = [
+    "Checkout",
+    "CheckoutRequest",
+    "ExpireOutcome",
+    "ExpireResult",
+    "GatewayConfigError",
+    "GatewayError",
+    "GatewayEvent",
+    "GatewayNotConfigured",
+    "GatewayRefused",
+    "GatewayUnavailable",
+    "InvalidSignature",
+    "OperationNotSupported",
+    "PaymentGateway",
+    "PaymentKind",
+    "PaymentStatus",
+    "RefundOutcome",
+    "RefundRequest",
+    "RefundResult",
+    "SavedMethodCharge",
+    "SavedPaymentMethod",
+    "UnsupportedAmount",
+    "UnsupportedCurrency",
+]
