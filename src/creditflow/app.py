@@ -31,7 +31,14 @@ from creditflow.invoices.endpoints import router as invoices_router
 from creditflow.jobs.runner import JobRunner
 from creditflow.ledger.spend import debit_many
 from creditflow.metering.endpoints import router as metering_router
+from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways, public_url
+from creditflow.payments.gateways.sandbox import WEBHOOK_PATH, SandboxGateway
+from creditflow.payments.sandbox_pages import http_deliver, sandbox_router
 from creditflow.ratelimit import create_rate_limiter
+from creditflow.topups.endpoints import gateway_router as topups_gateway_router
+from creditflow.topups.endpoints import packages_router
+from creditflow.topups.endpoints import router as topups_router
+from creditflow.topups.webhooks import router as webhooks_router
 from creditflow.transactions.endpoints import router as transactions_router
 from creditflow.wallets.endpoints import router as wallets_router
 
@@ -52,7 +59,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or Settings()
     engine = create_engine(settings)
     clock = clock or SystemClock()
-    runner = JobRunner(engine, clock, settings)
+    gateways = build_gateways(settings, clock=clock)
+    runner = JobRunner(engine, clock, settings, gateways)
     # SQLite has one writer: a second consumer would only wait for the first one's lock.
     debit_committer = GroupCommitter(
         engine, clock, debit_many, render_debit, set_debit_actor,
@@ -82,15 +90,26 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.jobs = runner
     app.state.debit_committer = debit_committer
     app.state.rate_limiter = rate_limiter
+    app.state.gateways = gateways
     install_error_handlers(app)
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
-        alerts_router,
+        alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
     ):
         app.include_router(router)
+    _include_sandbox_checkout(app, gateways, settings)
     return app
+
+
+def _include_sandbox_checkout(app: FastAPI, gateways: GatewayRegistry, settings: Settings) -> None:
+    """The sandbox's checkout page; Pay and Fail post its signed notification to this server's webhook."""
+    if "sandbox" not in gateways:
+        return
+    sandbox = gateways.get("sandbox")
+    assert isinstance(sandbox, SandboxGateway)
+    app.include_router(sandbox_router(sandbox, http_deliver(public_url(settings) + WEBHOOK_PATH)))
 
 
 def app_from_env() -> FastAPI:

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from creditflow.money import normalize_unit
+from creditflow.topups.rules import DEFAULT_TOPUP_RULES, TopupRule, check_rule_currencies
 
 
 class Settings(BaseSettings):
@@ -72,11 +73,25 @@ class Settings(BaseSettings):
     midtrans_production: bool = Field(default=False, description="Use Midtrans production instead of its sandbox.")
     midtrans_snap_base: str | None = None
     midtrans_core_base: str | None = None
+    topup_rules: dict[str, TopupRule] = Field(
+        default_factory=lambda: dict(DEFAULT_TOPUP_RULES),
+        description="JSON keyed by currency: {min, max, tax {name, rate, mode}, bonus_tiers [{min, percent}], "
+        "credit_unit, credit_rate}; replaces the defaults (IDR and INR).",
+    )
+    topup_expires_in: int = Field(default=3600, ge=60, description="Seconds a top-up's checkout stays payable.")
+    topup_reconcile_after_minutes: int = Field(
+        default=15, ge=1, description="Pending top-ups older than this are checked with their gateway."
+    )
 
     @field_validator("default_currency")
     @classmethod
     def _unit(cls, value: str) -> str:
         return normalize_unit(value)
+
+    @field_validator("topup_rules")
+    @classmethod
+    def _topup_rules(cls, value: dict[str, TopupRule]) -> dict[str, TopupRule]:
+        return check_rule_currencies(value)
 
     @field_validator("seller_timezone")
     @classmethod

@@ -101,3 +101,9 @@ class Forbidden(DomainError):
 
 class RateLimited(DomainError):
     code = "rate_limited"
+
+
+class ServiceUnavailable(DomainError):
+    """A transient failure here (a lock wait, a lost race): nothing was written, and a retry may succeed."""
+
+    code = "service_unavailable"

@@ -30,6 +30,7 @@ _STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.Conflict, 409),
     (errors.InvalidRequest, 422),
     (errors.RateLimited, 429),
+    (errors.ServiceUnavailable, 503),
 ]
 
 

@@ -11,22 +11,35 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from creditflow.clock import Clock
 from creditflow.config import Settings
 from creditflow.jobs.expiry import purge_idempotency_keys, sweep_due_wallets
+from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways
+from creditflow.topups import jobs as topup_jobs
+from creditflow.topups.context import Context
 
 log = logging.getLogger("creditflow.jobs")
 
 
 class JobRunner:
-    def __init__(self, engine: AsyncEngine, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, settings: Settings, gateways: GatewayRegistry | None = None
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._interval = settings.expiry_sweep_interval_seconds
         self._task: asyncio.Task[None] | None = None
+        # `serve` passes the app's gateways (the sandbox remembers outcomes in its process); `worker` builds its own.
+        self._topups = Context(
+            engine=engine, clock=clock, settings=settings,
+            gateways=gateways if gateways is not None else build_gateways(settings, clock=clock),
+            actor=topup_jobs.JOB_ACTOR,
+        )
 
     async def run_once(self) -> int:
         """One pass of every periodic job; returns the number of wallets swept."""
         now = self._clock.now()
         swept = await sweep_due_wallets(self._engine, now)
         await purge_idempotency_keys(self._engine, now)
+        await topup_jobs.reconcile_pending(self._topups)
+        await topup_jobs.expire_unpaid(self._topups)
         return swept
 
     async def run_forever(self) -> None:

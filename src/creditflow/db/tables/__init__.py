@@ -29,6 +29,7 @@ from creditflow.db.tables.metering import (
     prices,
     usage_aggregates,
 )
+from creditflow.db.tables.topups import topup_credits, topup_packages, topup_refunds, topups, webhook_inbox
 
 __all__ = [
     "ID",
@@ -53,7 +54,12 @@ __all__ = [
     "operations",
     "operator_keys",
     "prices",
+    "topup_credits",
+    "topup_packages",
+    "topup_refunds",
+    "topups",
     "transfers",
     "usage_aggregates",
     "wallets",
+    "webhook_inbox",
 ]

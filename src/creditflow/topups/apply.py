@@ -1,0 +1,116 @@
+"""The one path that moves a top-up: a PaymentStatus, whether from a webhook, a status read (reconciliation,
+Razorpay verify) or an expiry, is applied here, to a top-up row locked by the caller's transaction.
+
+Statuses only move forward: pending -> paid | failed | expired, and failed | expired -> paid (a late payment
+is credited, never dropped); a paid top-up moves on only through refunds and disputes. Crediting writes a
+topup_credits row whose primary key is the top-up, so two reports of one payment credit it once, and a
+payment whose amount or currency differs from the order is flagged for review instead of credited.
+"""
+
+from __future__ import annotations
+
+from creditflow import money
+from creditflow.db.tx import Tx
+from creditflow.invoices.models import Issuer
+from creditflow.payments.gateways.base import PaymentKind, PaymentStatus
+from creditflow.topups import repository
+from creditflow.topups.crediting import credit_topup, take_back_unspent
+from creditflow.topups.models import CREDITED, DISPUTED, EXPIRED, FAILED, PAID, PENDING, UNPAID, Topup
+
+# What applying a status did; stored on the webhook inbox row and returned to the caller.
+CREDITED_NOW = "credited"
+ALREADY = "duplicate"
+FLAGGED = "flagged"
+MOVED = "moved"
+UNCHANGED = "unchanged"
+IGNORED = "ignored"
+
+
+async def apply_status(tx: Tx, topup: Topup, status: PaymentStatus, *, issuer: Issuer, source: str) -> str:
+    """Apply what the gateway reports to `topup` (locked by the caller); returns what it did."""
+    if status.gateway_reference and topup.gateway_reference and status.gateway_reference != topup.gateway_reference:
+        return await flag(
+            tx, topup,
+            f"{status.raw_status} reported for {status.gateway_reference}, not this top-up's {topup.gateway_reference}",
+        )
+    match status.kind:
+        case PaymentKind.PAID:
+            return await _paid(tx, topup, status, issuer, source)
+        case PaymentKind.FAILED:
+            return await _move_unpaid(tx, topup, FAILED, failure_reason=f"{topup.gateway}: {status.raw_status}")
+        case PaymentKind.EXPIRED:
+            return await _move_unpaid(tx, topup, EXPIRED)
+        case PaymentKind.REFUNDED | PaymentKind.PARTIALLY_REFUNDED:
+            return await _refund_reported(tx, topup, status)
+        case PaymentKind.DISPUTED:
+            return await _disputed(tx, topup, status)
+        case PaymentKind.PENDING:
+            return UNCHANGED
+    return IGNORED
+
+
+async def flag(tx: Tx, topup: Topup, reason: str) -> str:
+    """Keep the top-up as it is and ask a person to look: the gateway said something we must not act on."""
+    await repository.update_topup(tx, topup.id, review_reason=reason)
+    return FLAGGED
+
+
+def _mismatch(topup: Topup, status: PaymentStatus) -> str | None:
+    if status.currency != topup.currency:
+        return f"paid in {status.currency}, but the top-up is in {topup.currency}"
+    if status.amount != topup.total:
+        paid = "an unknown amount" if status.amount is None else money.format(status.amount, topup.currency)
+        return f"paid {paid} {topup.currency}, but the top-up's total is {money.format(topup.total, topup.currency)}"
+    return None
+
+
+async def _paid(tx: Tx, topup: Topup, status: PaymentStatus, issuer: Issuer, source: str) -> str:
+    if topup.status in CREDITED:
+        return ALREADY
+    problem = _mismatch(topup, status)
+    if problem is not None:
+        return await flag(tx, topup, f"not credited: {problem}")
+    credit = await credit_topup(tx, topup, issuer, reference=status.payment_id or topup.gateway_reference)
+    await repository.insert_credit(tx, topup.id, credit, source)
+    await repository.move_status(
+        tx, topup.id, allowed=UNPAID, status=PAID, paid_at=tx.now, payment_id=status.payment_id,
+        payment_method=status.payment_method, failure_reason=None,
+    )
+    return CREDITED_NOW
+
+
+async def _move_unpaid(tx: Tx, topup: Topup, status: str, **values: str) -> str:
+    # Only a pending order fails or expires: a paid one stays paid, and a failed one need not also expire.
+    moved = await repository.move_status(tx, topup.id, allowed=(PENDING,), status=status, **values)
+    return MOVED if moved else UNCHANGED
+
+
+async def _refund_reported(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
+    """Refunds are made through creditflow (refunds.py), which moves the status and takes the credits back.
+    A gateway report of more than that was refunded elsewhere (a dashboard): flag it, credits are untouched."""
+    if topup.status not in CREDITED:
+        return await flag(tx, topup, f"{status.raw_status}: refunded at {topup.gateway} before it was credited here")
+    accounted = await repository.refunds_in_progress_or_done(tx, topup.id)
+    if status.amount_refunded > accounted:
+        refunded = money.format(status.amount_refunded, topup.currency)
+        return await flag(
+            tx, topup,
+            f"{topup.gateway} reports {refunded} {topup.currency} refunded, more than creditflow refunded "
+            f"({money.format(accounted, topup.currency)}); the credits were not adjusted",
+        )
+    return UNCHANGED
+
+
+async def _disputed(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
+    if topup.status == DISPUTED:
+        return ALREADY
+    if topup.credit is None:
+        return await flag(tx, topup, f"{status.raw_status}: disputed before it was credited here")
+    refunded = sum(r.credits for r in await repository.refunds_of(tx, topup.id) if r.status in ("refunded", "manual"))
+    debt = await take_back_unspent(tx, topup.credit, refunded)
+    owed = f"{money.format(debt, topup.credit_unit)} {topup.credit_unit}"
+    await repository.move_status(
+        tx, topup.id, allowed=CREDITED, status=DISPUTED, disputed_debt=debt,
+        review_reason=f"disputed ({status.raw_status}): unspent credits voided; {owed} already spent is owed",
+    )
+    return MOVED

@@ -1,0 +1,85 @@
+"""Holds on named lots, for refunds: the credits a refund gives back are reserved on the top-up's own grants
+(not drawn in spending order, as ledger/holds.py reserves), then taken back or released.
+
+The rows are ordinary holds and hold allocations, so `creditflow check`, the wallet's held balance and
+expiry treat them like any other. Taking them back is not spending: the paid credits go to the `refunds`
+system account and the bonus back to `promotions`, and no budget counts them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from creditflow.db.tables import hold_allocations, holds
+from creditflow.db.tx import Tx
+from creditflow.ids import new_id
+from creditflow.ledger import repository
+from creditflow.ledger.journal import Journal
+from creditflow.ledger.models import Draw, Grant, system_account_id
+
+TAKE_BACK = {"paid": "refunds", "promotional": "promotions"}
+
+
+async def hold_on_lots(
+    tx: Tx, grants: list[tuple[Grant, int]], *, expires_in: int, description: str, metadata: dict[str, Any]
+) -> str:
+    """Reserve `amount` on each grant (one wallet, locked and swept by the caller; amounts within what is unheld)."""
+    reserved = [Draw(grant.id, amount) for grant, amount in grants if amount > 0]
+    first = grants[0][0]
+    wallet = await repository.lock_wallet(tx, first.wallet_id)
+    assert wallet is not None
+    hold_id, operation_id = new_id("hld"), new_id("op")
+    total = sum(draw.amount for draw in reserved)
+    expires_at = tx.now + timedelta(seconds=expires_in)
+    await tx.conn.execute(
+        holds.insert().values(
+            id=hold_id, customer_id=first.customer_id, wallet_id=first.wallet_id, unit=first.unit, amount=total,
+            captured=0, status="active", expires_at=expires_at, description=description, metadata=metadata,
+            actor=tx.actor, created_at=tx.now,
+        )
+    )
+    await tx.conn.execute(
+        hold_allocations.insert(),
+        [{"hold_id": hold_id, "seq": seq, "account_id": draw.account_id, "amount": draw.amount,
+          "remaining": draw.amount} for seq, draw in enumerate(reserved)],
+    )
+    await repository.insert_operation(
+        tx, id=operation_id, kind="hold", unit=first.unit, amount=total, customer_id=first.customer_id,
+        wallet_id=first.wallet_id, reference_id=hold_id, description=description, metadata=metadata,
+    )
+    journal = Journal(tx, operation_id=operation_id, unit=first.unit, wallet_id=first.wallet_id)
+    for draw in reserved:
+        journal.reserve(draw.account_id, draw.amount)
+    await journal.post()
+    await repository.lower_next_expiry(tx, wallet, expires_at)
+    return hold_id
+
+
+async def take_back(tx: Tx, hold_id: str, categories: dict[str, str], *, reference_id: str) -> int:
+    """Consume what the hold still reserves: each lot's share leaves the wallet. Returns the amount taken.
+
+    `categories` maps each held account to its grant's category (paid or promotional). The caller has
+    locked the wallet (lock_and_sweep) and checked that the hold is still active.
+    """
+    allocations = await repository.active_allocations(tx, hold_id)
+    hold = (await tx.conn.execute(holds.select().where(holds.c.id == hold_id))).one()
+    operation_id = new_id("op")
+    taken = sum(allocation.remaining for allocation in allocations)
+    await repository.insert_operation(
+        tx, id=operation_id, kind="topup_refund", unit=hold.unit, amount=taken, customer_id=hold.customer_id,
+        wallet_id=hold.wallet_id, reference_id=reference_id,
+    )
+    journal = Journal(tx, operation_id=operation_id, unit=hold.unit, wallet_id=hold.wallet_id)
+    for allocation in allocations:
+        destination = system_account_id(TAKE_BACK[categories[allocation.account_id]], hold.unit)
+        journal.release(allocation.account_id, allocation.remaining)
+        journal.transfer(allocation.account_id, destination, allocation.remaining, "refund")
+        await repository.reduce_allocation(tx, hold_id, allocation.seq, allocation.remaining)
+    await journal.post()
+    await tx.conn.execute(
+        update(holds).where(holds.c.id == hold_id).values(captured=taken, status="captured", ended_at=tx.now)
+    )
+    return taken
