@@ -24,6 +24,7 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/ledger_bench.py
+	$(BIN)/python bench/events_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info

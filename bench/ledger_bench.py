@@ -14,14 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -30,87 +24,8 @@ from pathlib import Path
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import Server, arguments, create_customers, each_engine, fresh_database, line, workers_for
 from bench.loadgen import Connection, Result, drive
-
-PG_ADMIN = os.environ.get("CREDITFLOW_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = "creditflow_bench"
-CREDITFLOW = str(Path(sys.executable).with_name("creditflow"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`creditflow serve` in a subprocess; the first operator key is read from its output."""
-
-    def __init__(self, database_url: str, workers: int, workdir: Path) -> None:
-        self.port = free_port()
-        env = {**os.environ, "CREDITFLOW_DATABASE_URL": database_url}
-        self.process = subprocess.Popen(
-            [CREDITFLOW, "serve", "--port", str(self.port), "--workers", str(workers)],
-            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        self.token = self._read_key()
-        self._drain = threading.Thread(target=self._drain_output, daemon=True)
-        self._drain.start()
-
-    def _read_key(self) -> str:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError("creditflow serve exited before printing its key")
-            if line.strip().startswith("cf_sk_"):
-                return line.strip()
-        raise RuntimeError("no operator key printed")
-
-    def _drain_output(self) -> None:
-        assert self.process.stdout is not None
-        for _ in self.process.stdout:
-            pass
-
-    async def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                conn = Connection("127.0.0.1", self.port, self.token)
-                await conn.open()
-                status, _ = await conn.request("GET", "/health/ready")
-                await conn.close()
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            await asyncio.sleep(0.2)
-        raise RuntimeError("server did not become ready")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-async def create_customers(server: Server, count: int) -> list[str]:
-    conn = Connection("127.0.0.1", server.port, server.token)
-    await conn.open()
-    ids = []
-    for index in range(count):
-        external_id = f"bench-{index}-{uuid.uuid4().hex[:6]}"
-        status, body = await conn.request("POST", "/v1/customers", {"external_id": external_id})
-        assert status == 201, body
-        status, body2 = await conn.request(
-            "POST", "/v1/credit_grants", {"customer": body["id"], "amount": "1000000", "category": "paid"}
-        )
-        assert status == 201, body2
-        ids.append(body["id"])
-    await conn.close()
-    return ids
 
 
 async def http_phase(server: Server, customers: list[str], seconds: float) -> tuple[Result, Result]:
@@ -215,44 +130,23 @@ def raw_sqlite(path: Path, clients: int, seconds: float) -> Result:
     return result
 
 
-async def reset_postgres() -> str:
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{PG_DB}"')
-    setting = await admin.fetchval("SHOW synchronous_commit")
-    await admin.close()
-    return setting
-
-
-def line(label: str, result: Result, per_iteration: int = 1) -> str:
-    s = result.summary()
-    errors = {k: v for k, v in result.statuses.items() if k >= 400}
-    extra = f"  errors={errors}" if errors else ""
-    ops = s["ops_per_s"] * per_iteration
-    return f"  {label:<34} {ops:>9.0f} ops/s   p50 {s['p50_ms']:>7.2f} ms   p99 {s['p99_ms']:>7.2f} ms{extra}"
-
-
 async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> None:
-    if engine == "sqlite":
-        db_path = workdir / "bench.db"
-        url = f"sqlite+aiosqlite:///{db_path}"
-        durability = "synchronous=FULL, WAL"
-    else:
-        durability = f"synchronous_commit={await reset_postgres()}"
-        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{PG_DB}"
-    workers = 1 if engine == "sqlite" else args.workers
-    print(f"\n{engine} ({durability}; {args.clients} clients, {args.seconds:.0f} s per phase, {workers} worker(s))")
-    server = Server(url, workers, workdir)
+    database = await fresh_database(engine, workdir)
+    workers = workers_for(engine, args)
+    print(f"\n{engine} ({database.durability}; {args.clients} clients, {args.seconds:.0f} s per phase, "
+          f"{workers} worker(s))")
+    server = Server(database.url, workers, workdir)
     try:
         await server.wait_ready()
         customers = await create_customers(server, args.clients)
         debits, holds = await http_phase(server, customers, args.seconds)
     finally:
         server.stop()
-    if engine == "sqlite":
-        raw = await asyncio.to_thread(raw_sqlite, db_path, args.clients, args.seconds)
+    if database.sqlite_path is not None:
+        raw = await asyncio.to_thread(raw_sqlite, database.sqlite_path, args.clients, args.seconds)
     else:
-        raw = await raw_postgres(PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}", args.clients, args.seconds)
+        assert database.postgres_dsn is not None
+        raw = await raw_postgres(database.postgres_dsn, args.clients, args.seconds)
     print(line("HTTP POST /v1/debits", debits))
     print(line("HTTP hold + capture (iterations)", holds))
     print(line("raw driver debit (UPDATE+INSERT)", raw))
@@ -260,23 +154,5 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
     print(f"  ratio HTTP debits / raw baseline: {ratio:.2f}x")
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument(
-        "--workers", type=int, default=3,
-        help="HTTP worker processes on PostgreSQL (3 on 2 cores: workers wait on the database much of the time)",
-    )
-    parser.add_argument("--engines", default="sqlite,postgres")
-    args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="creditflow-bench-"))
-    try:
-        for engine in args.engines.split(","):
-            await bench_engine(engine.strip(), args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(each_engine(arguments(__doc__, seconds=10.0, clients=32), bench_engine))
