@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from creditflow.apikeys.service import enforce_rate_limit, find_active_key
-from creditflow.budgets.guard import BudgetState
+from creditflow.budgets.guard import BudgetState, tightest
 from creditflow.budgets.service import tightest_budget
 from creditflow.db.tx import Tx
 from creditflow.errors import BudgetExceeded, InsufficientFunds, RateLimited
@@ -64,22 +64,21 @@ async def authorize(
             )
         customer, api_key_id = key.customer_id, key.id
     assert customer is not None
-    ref = await resolve_wallet(tx, customer, unit)
     try:
-        hold = await holds.create_hold(
-            tx, customer=ref.customer_id, amount=amount, unit=unit, expires_in=expires_in,
+        placed = await holds.place_hold(
+            tx, customer=customer, amount=amount, unit=unit, expires_in=expires_in,
             description="authorize", api_key_id=api_key_id,
         )
     except (InsufficientFunds, BudgetExceeded) as refused:
+        # Nothing was written; read what the refusal reports (the refused path may cost a little more).
+        ref = await resolve_wallet(tx, customer, unit)
         wallet = await lock_and_sweep(tx, ref.wallet_id)
         assert wallet is not None
         return Authorization(
             False, refused.code, refused.message, customer_id=ref.customer_id, api_key_id=api_key_id, wallet=wallet,
             budget=await tightest_budget(tx, wallet, api_key_id),
         )
-    wallet = await lock_and_sweep(tx, ref.wallet_id)
-    assert wallet is not None
     return Authorization(
-        True, hold=hold, customer_id=ref.customer_id, api_key_id=api_key_id, wallet=wallet,
-        budget=await tightest_budget(tx, wallet, api_key_id),
+        True, hold=placed.hold, customer_id=placed.hold.customer_id, api_key_id=api_key_id, wallet=placed.wallet,
+        budget=tightest(placed.budgets),
     )

@@ -123,6 +123,11 @@ async def load_usage(tx: Tx, keys: set[tuple[str, datetime]]) -> dict[tuple[str,
     }
 
 
+def tightest(states: Iterable[BudgetState]) -> BudgetState | None:
+    """The budget with the least left (what verify and authorize report)."""
+    return min(states, key=lambda s: (s.remaining, s.id), default=None)
+
+
 def check(states: Iterable[BudgetState], amount: int) -> None:
     """Refuse `amount` if it would take any blocking budget past its amount in the current period."""
     for budget in states:
@@ -188,6 +193,7 @@ async def reserve_for_hold(tx: Tx, states: list[BudgetState], hold_id: str, amou
         return
     changes = BudgetChanges()
     for budget in states:
+        budget.reserved += amount
         changes.add(budget.id, budget.period_start, reserved=amount)
     await tx.conn.execute(
         hold_budgets.insert(),
@@ -223,8 +229,9 @@ async def capture_for_hold(
         changes.add(budget.id, budget.period_start, reserved=-consumed)
     record_spend(changes, states, amount, tx.now)
     # Budgets archived since the hold was placed only give their reservation back.
+    counted = {b.id for b in states}
     for budget_id, row in reservations.items():
-        if budget_id not in {b.id for b in states}:
+        if budget_id not in counted:
             changes.add(budget_id, row.period_start, reserved=-min(amount, row.reserved))
     for row in reservations.values():
         await tx.conn.execute(

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, select, update
 
-from creditflow.budgets.guard import BudgetState, load_budgets, load_usage
+from creditflow.budgets.guard import BudgetState, applicable, load_budgets, load_usage, tightest
 from creditflow.customers.service import get_customer
 from creditflow.db.tables import alerts, budgets, customer_api_keys, wallets
 from creditflow.db.tx import Tx
@@ -200,9 +200,7 @@ async def tightest_budget(tx: Tx, wallet: WalletState, api_key_id: str | None) -
     """Of the budgets that would count a spend from this wallet with this key, the one with least left."""
     if not wallet.budgeted:
         return None
-    states = (await load_budgets(tx, [wallet])).get(wallet.id, [])
-    watching = [s for s in states if s.applies_to(api_key_id)]
-    return min(watching, key=lambda s: (s.remaining, s.id), default=None)
+    return tightest(applicable((await load_budgets(tx, [wallet])).get(wallet.id, []), api_key_id))
 
 
 async def list_alerts(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 
 from creditflow import money
 from creditflow.budgets import guard as budget_guard
+from creditflow.budgets.guard import BudgetState
 from creditflow.db.tables import hold_allocations, holds
 from creditflow.db.tx import Tx
 from creditflow.errors import HoldExpired, HoldNotActive, InsufficientFunds, NotFound
@@ -20,6 +22,15 @@ from creditflow.ledger.expiry import lock_and_sweep, release_reservations
 from creditflow.ledger.journal import Journal
 from creditflow.ledger.models import CaptureResult, Draw, Hold, WalletState, system_account_id
 from creditflow.wallets.lookup import resolve_wallet
+
+
+@dataclass(slots=True)
+class PlacedHold:
+    hold: Hold
+    wallet: WalletState
+    """The wallet's balances with the hold in place."""
+    budgets: list[BudgetState]
+    """The budgets it reserved of, with the reservation counted."""
 
 
 async def create_hold(
@@ -35,6 +46,26 @@ async def create_hold(
 ) -> Hold:
     """Reserve `amount` on specific lots in draw order, and of the budgets it counts against. Writes nothing
     when the balance is short or a blocking budget would be exceeded."""
+    placed = await place_hold(
+        tx, customer=customer, amount=amount, unit=unit, expires_in=expires_in, description=description,
+        metadata=metadata, api_key_id=api_key_id,
+    )
+    return placed.hold
+
+
+async def place_hold(
+    tx: Tx,
+    *,
+    customer: str,
+    amount: int,
+    unit: str | None,
+    expires_in: int,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    api_key_id: str | None = None,
+) -> PlacedHold:
+    """create_hold, also answering what callers such as authorize report next: the wallet and budgets
+    as the hold left them, without reading them again."""
     ref = await resolve_wallet(tx, customer, unit)
     wallet = await lock_and_sweep(tx, ref.wallet_id)
     assert wallet is not None
@@ -75,9 +106,10 @@ async def create_hold(
     journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
     for draw in draws:
         journal.reserve(draw.account_id, draw.amount)
-    await journal.post()
+    after = await journal.post()
+    assert after is not None  # a hold always changes what the wallet holds
     await repository.lower_next_expiry(tx, wallet, expires_at)
-    return await get_hold(tx, hold_id)
+    return PlacedHold(await get_hold(tx, hold_id), after, budgets)
 
 
 async def _active_hold(tx: Tx, hold_id: str) -> tuple[Hold, WalletState]:
