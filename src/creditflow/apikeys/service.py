@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from creditflow.budgets.guard import BudgetState
 from creditflow.budgets.service import tightest_budget
 from creditflow.customers.service import Customer, get_customer
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import customer_api_keys
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InvalidRequest, NotFound, RateLimited
@@ -108,14 +109,10 @@ async def list_api_keys(
 ) -> list[CustomerApiKey]:
     """The customer's keys (revoked and expired ones too), newest first."""
     customer = await get_customer(tx, customer_ref)
-    query = (
-        select(customer_api_keys)
-        .where(customer_api_keys.c.customer_id == customer.id)
-        .order_by(customer_api_keys.c.id.desc())
-        .limit(limit)
+    query = newest_first(
+        select(customer_api_keys).where(customer_api_keys.c.customer_id == customer.id),
+        customer_api_keys.c.id, limit=limit, starting_after=starting_after,
     )
-    if starting_after is not None:
-        query = query.where(customer_api_keys.c.id < starting_after)
     return [_from_row(r) for r in (await tx.conn.execute(query)).all()]
 
 

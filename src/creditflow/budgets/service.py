@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import exists, select, update
 
 from creditflow.budgets.guard import BudgetState, applicable, load_budgets, load_usage, tightest
 from creditflow.customers.service import get_customer
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import alerts, budgets, customer_api_keys, wallets
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InvalidRequest, NotFound, WalletNotFound
@@ -154,15 +155,13 @@ async def _with_usage(tx: Tx, rows: list[Any]) -> list[Budget]:
 async def list_budgets(
     tx: Tx, *, customer: str | None, api_key: str | None, status: str | None, limit: int, starting_after: str | None
 ) -> list[Budget]:
-    query = select(budgets).order_by(budgets.c.id.desc()).limit(limit)
+    query = newest_first(select(budgets), budgets.c.id, limit=limit, starting_after=starting_after)
     if customer is not None:
         query = query.where(budgets.c.customer_id == (await get_customer(tx, customer)).id)
     if api_key is not None:
         query = query.where(budgets.c.api_key_id == api_key)
     if status is not None:
         query = query.where(budgets.c.status == status)
-    if starting_after is not None:
-        query = query.where(budgets.c.id < starting_after)
     return await _with_usage(tx, list((await tx.conn.execute(query)).all()))
 
 
@@ -212,18 +211,13 @@ async def list_alerts(
     limit: int,
     starting_after: str | None,
 ) -> list[Alert]:
-    query = select(alerts).order_by(alerts.c.id.desc()).limit(limit)
-    conditions = []
+    query = newest_first(select(alerts), alerts.c.id, limit=limit, starting_after=starting_after)
     if customer is not None:
-        conditions.append(alerts.c.customer_id == (await get_customer(tx, customer)).id)
+        query = query.where(alerts.c.customer_id == (await get_customer(tx, customer)).id)
     if budget is not None:
-        conditions.append(alerts.c.budget_id == budget)
+        query = query.where(alerts.c.budget_id == budget)
     if kind is not None:
-        conditions.append(alerts.c.kind == kind)
-    if starting_after is not None:
-        conditions.append(alerts.c.id < starting_after)
-    if conditions:
-        query = query.where(and_(*conditions))
+        query = query.where(alerts.c.kind == kind)
     return [
         Alert(
             id=r.id, kind=r.kind, customer_id=r.customer_id, budget_id=r.budget_id, period_start=r.period_start,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import customers
 from creditflow.db.tx import Tx
 from creditflow.errors import CustomerExists, NotFound
@@ -72,9 +73,7 @@ async def get_customer(tx: Tx, ref: str) -> Customer:
 
 
 async def list_customers(tx: Tx, *, limit: int, starting_after: str | None) -> list[Customer]:
-    query = select(customers).order_by(customers.c.id.desc()).limit(limit)
-    if starting_after is not None:
-        query = query.where(customers.c.id < starting_after)
+    query = newest_first(select(customers), customers.c.id, limit=limit, starting_after=starting_after)
     return [_from_row(r) for r in (await tx.conn.execute(query)).all()]
 
 

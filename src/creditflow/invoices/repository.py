@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import invoice_lines, invoice_tax_lines, invoices
 from creditflow.db.tx import Tx
 from creditflow.invoices.models import FINALIZED, Buyer, Invoice, Line, Seller, TaxLine
@@ -73,11 +74,9 @@ async def load_invoice(tx: Tx, invoice_id: str, *, for_update: bool = False) -> 
 async def list_invoices(
     tx: Tx, *, customer_id: str | None, limit: int, starting_after: str | None
 ) -> list[Invoice]:
-    query = select(invoices).order_by(invoices.c.id.desc()).limit(limit)
+    query = newest_first(select(invoices), invoices.c.id, limit=limit, starting_after=starting_after)
     if customer_id is not None:
         query = query.where(invoices.c.customer_id == customer_id)
-    if starting_after is not None:
-        query = query.where(invoices.c.id < starting_after)
     return await _with_lines(tx, [_invoice_from_row(row) for row in await tx.conn.execute(query)])
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import accounts, credit_grants
 from creditflow.db.tx import Tx
 from creditflow.errors import GrantNotActive, InvalidRequest, NotFound
@@ -124,11 +125,9 @@ async def get_grant(tx: Tx, grant_id: str) -> Grant:
 async def list_grants(
     tx: Tx, *, customer_id: str | None, limit: int, starting_after: str | None
 ) -> list[Grant]:
-    query = _GRANT_QUERY.order_by(credit_grants.c.id.desc()).limit(limit)
+    query = newest_first(_GRANT_QUERY, credit_grants.c.id, limit=limit, starting_after=starting_after)
     if customer_id is not None:
         query = query.where(credit_grants.c.customer_id == customer_id)
-    if starting_after is not None:
-        query = query.where(credit_grants.c.id < starting_after)
     return [grant_from_row(tx, r) for r in (await tx.conn.execute(query)).all()]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import operations
 from creditflow.db.tx import Tx
 from creditflow.ledger import repository
@@ -13,11 +14,9 @@ from creditflow.ledger.models import OperationView, TransferView
 async def list_operations(
     tx: Tx, *, customer_id: str | None, limit: int, starting_after: str | None
 ) -> list[OperationView]:
-    query = select(operations).order_by(operations.c.id.desc()).limit(limit)
+    query = newest_first(select(operations), operations.c.id, limit=limit, starting_after=starting_after)
     if customer_id is not None:
         query = query.where(operations.c.customer_id == customer_id)
-    if starting_after is not None:
-        query = query.where(operations.c.id < starting_after)
     rows = (await tx.conn.execute(query)).all()
     by_operation: dict[str, list[TransferView]] = {row.id: [] for row in rows}
     for t in await repository.transfers_of(tx, list(by_operation)):

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select, update
 from creditflow import money
 from creditflow.budgets import guard as budget_guard
 from creditflow.budgets.guard import BudgetState
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import hold_allocations, holds
 from creditflow.db.tx import Tx
 from creditflow.errors import HoldExpired, HoldNotActive, InsufficientFunds, NotFound
@@ -219,7 +220,7 @@ def _hold_from_row(tx: Tx, row: Any, allocations: list[Draw]) -> Hold:
 async def list_holds(
     tx: Tx, *, customer_id: str | None, status: str | None, limit: int, starting_after: str | None
 ) -> list[Hold]:
-    query = select(holds).order_by(holds.c.id.desc()).limit(limit)
+    query = newest_first(select(holds), holds.c.id, limit=limit, starting_after=starting_after)
     if customer_id is not None:
         query = query.where(holds.c.customer_id == customer_id)
     if status == "active":
@@ -229,8 +230,6 @@ async def list_holds(
         query = query.where(or_(holds.c.status == "expired", lapsed))
     elif status is not None:
         query = query.where(holds.c.status == status)
-    if starting_after is not None:
-        query = query.where(holds.c.id < starting_after)
     rows = (await tx.conn.execute(query)).all()
     allocations: dict[str, list[Draw]] = {row.id: [] for row in rows}
     if rows:

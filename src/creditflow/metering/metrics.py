@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import metrics
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InvalidRequest, NotFound
@@ -100,9 +101,7 @@ async def get_metric(tx: Tx, ref: str) -> Metric:
 
 
 async def list_metrics(tx: Tx, *, limit: int, starting_after: str | None) -> list[Metric]:
-    query = select(metrics).order_by(metrics.c.id.desc()).limit(limit)
-    if starting_after is not None:
-        query = query.where(metrics.c.id < starting_after)
+    query = newest_first(select(metrics), metrics.c.id, limit=limit, starting_after=starting_after)
     return [metric_from_row(r) for r in (await tx.conn.execute(query)).all()]
 
 

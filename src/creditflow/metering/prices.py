@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from creditflow.customers.service import get_customer
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import prices
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InvalidRequest, NotFound
@@ -148,13 +149,11 @@ async def get_price(tx: Tx, price_id: str) -> Price:
 async def list_prices(
     tx: Tx, *, metric_id: str | None, customer_id: str | None, limit: int, starting_after: str | None
 ) -> list[Price]:
-    query = select(prices).order_by(prices.c.id.desc()).limit(limit)
+    query = newest_first(select(prices), prices.c.id, limit=limit, starting_after=starting_after)
     if metric_id is not None:
         query = query.where(prices.c.metric_id == metric_id)
     if customer_id is not None:
         query = query.where(prices.c.customer_id == customer_id)
-    if starting_after is not None:
-        query = query.where(prices.c.id < starting_after)
     return [price_from_row(r) for r in (await tx.conn.execute(query)).all()]
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import events, metrics
 from creditflow.db.tx import Tx
 from creditflow.db.types import UTCDateTime
@@ -51,13 +52,11 @@ async def get_event(tx: Tx, event_id: str) -> EventResult:
 async def list_events(
     tx: Tx, *, customer_id: str | None, metric_id: str | None, limit: int, starting_after: str | None
 ) -> list[EventResult]:
-    query = EVENT_QUERY.order_by(events.c.id.desc()).limit(limit)
+    query = newest_first(EVENT_QUERY, events.c.id, limit=limit, starting_after=starting_after)
     if customer_id is not None:
         query = query.where(events.c.customer_id == customer_id)
     if metric_id is not None:
         query = query.where(events.c.metric_id == metric_id)
-    if starting_after is not None:
-        query = query.where(events.c.id < starting_after)
     return [event_from_row(r) for r in (await tx.conn.execute(query)).all()]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from creditflow.db.pagination import newest_first
 from creditflow.db.tables import topup_credits, topup_packages, topup_refunds, topups, webhook_inbox
 from creditflow.db.tx import Tx
 from creditflow.topups.models import Credit, Package, Refund, Topup
@@ -46,13 +47,11 @@ async def load_topup(tx: Tx, topup_id: str, *, for_update: bool = False) -> Topu
 async def list_topups(
     tx: Tx, *, customer_id: str | None, status: str | None, limit: int, starting_after: str | None
 ) -> list[Topup]:
-    query = _TOPUP_QUERY.order_by(topups.c.id.desc()).limit(limit)
+    query = newest_first(_TOPUP_QUERY, topups.c.id, limit=limit, starting_after=starting_after)
     if customer_id is not None:
         query = query.where(topups.c.customer_id == customer_id)
     if status is not None:
         query = query.where(topups.c.status == status)
-    if starting_after is not None:
-        query = query.where(topups.c.id < starting_after)
     return [_topup_from_row(row) for row in (await tx.conn.execute(query)).all()]
 
 
@@ -147,11 +146,9 @@ async def load_package(tx: Tx, package_id: str) -> Package | None:
 
 
 async def list_packages(tx: Tx, *, status: str | None, limit: int, starting_after: str | None) -> list[Package]:
-    query = select(topup_packages).order_by(topup_packages.c.id.desc()).limit(limit)
+    query = newest_first(select(topup_packages), topup_packages.c.id, limit=limit, starting_after=starting_after)
     if status is not None:
         query = query.where(topup_packages.c.status == status)
-    if starting_after is not None:
-        query = query.where(topup_packages.c.id < starting_after)
     return [_package_from_row(row) for row in (await tx.conn.execute(query)).all()]
 
 
