@@ -81,6 +81,12 @@ def serve(
     if secret:
         typer.echo("Created the first operator key (shown once; store it now):")
         typer.echo(secret)
+    # Each worker builds its settings from the environment, so options given here must reach it there too:
+    # the sandbox's checkout links and notifications are addressed to this host and port.
+    if host is not None:
+        os.environ["CREDITFLOW_HOST"] = host
+    if port is not None:
+        os.environ["CREDITFLOW_PORT"] = str(port)
     if no_jobs:
         os.environ["CREDITFLOW_JOBS_ENABLED"] = "false"
     uvicorn.run(

@@ -34,9 +34,9 @@ def wait_until_live(base: str, process, err: Path) -> None:
 
 def test_a_sandbox_top_up_paid_through_the_checkout_page(tmp_path: Path, database_url: str) -> None:
     port = free_port()
-    # The port is given as CREDITFLOW_PORT, so the sandbox's links (public URL) point at this server.
-    env = cli_env(database_url=database_url, port=str(port), seller_name="Demo Shop")
-    with running(["serve"], tmp_path, env) as (process, out, err):
+    # The port is given only on the command line; the sandbox's links (public URL) must still point here.
+    env = cli_env(database_url=database_url, seller_name="Demo Shop")
+    with running(["serve", "--port", str(port)], tmp_path, env) as (process, out, err):
         base = f"http://127.0.0.1:{port}"
         wait_until_live(base, process, err)
         [key] = secrets_in(out.read_text())
