@@ -1,9 +1,10 @@
-"""A disputed or charged-back payment: the unspent credits of its top-up are voided, the spent part is recorded
-as owed, and the top-up is flagged for review."""
+"""A disputed or charged-back payment: the unspent credits of its top-up are voided, the spent part becomes debt
+on the wallet (collected from its other credits at once, the rest from the next grant), and the top-up is
+flagged for review."""
 
 from __future__ import annotations
 
-from tests.factories import customer_id, debit, ok
+from tests.factories import customer_id, debit, expect_error, grant, ok, wallet
 from tests.topups.support import (
     assert_ledger_consistent,
     available,
@@ -27,8 +28,31 @@ async def test_a_stripe_dispute_voids_what_is_unspent_and_records_the_rest(app, 
     disputed = await topup(client, opened["id"])
     assert (disputed["status"], disputed["disputed_debt"], disputed["needs_review"]) == ("disputed", "5.00", True)
     assert await available(client, customer, "USD") == "0.00"
-    grant = ok(await client.get(f"/v1/credit_grants/{disputed['grants']['paid']}"))
-    assert (grant["status"], grant["remaining"]) == ("voided", "0.00")
+    voided = ok(await client.get(f"/v1/credit_grants/{disputed['grants']['paid']}"))
+    assert (voided["status"], voided["remaining"]) == ("voided", "0.00")
+    assert (await wallet(client, customer, "USD"))["debt"] == "5.00"
+    expect_error(await debit(client, customer, "0.01"), 402, "insufficient_funds")
+    # The next grant pays the debt before anything becomes spendable.
+    await grant(client, customer, "8")
+    after = await wallet(client, customer, "USD")
+    assert (after["debt"], after["available"]) == ("0.00", "3.00")
+    await assert_ledger_consistent(app)
+
+
+async def test_a_dispute_collects_what_was_spent_from_the_wallets_other_credits(app, client, gateway_client, fakes):
+    customer = await customer_id(client, currency="USD")
+    opened = await open_topup(client, customer, "stripe", amount="12.50", currency="USD")
+    for event in fakes.stripe.pay(opened["gateway_reference"]):
+        await deliver(gateway_client, "stripe", event)
+    assert (await debit(client, customer, "10")).status_code == 201
+    await grant(client, customer, "4", category="promotional")
+    dispute = fakes.stripe.dispute((await topup(client, opened["id"]))["payment_id"])
+    assert outcomes(await deliver(gateway_client, "stripe", dispute)) == ["moved"]
+    disputed = await topup(client, opened["id"])
+    assert disputed["disputed_debt"] == "10.00"
+    assert "4.00 USD collected" in disputed["review_reason"]
+    after = await wallet(client, customer, "USD")
+    assert (after["available"], after["debt"]) == ("0.00", "6.00")
     await assert_ledger_consistent(app)
 
 

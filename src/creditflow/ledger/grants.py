@@ -13,6 +13,7 @@ from creditflow.db.tx import Tx
 from creditflow.errors import GrantNotActive, InvalidRequest, NotFound
 from creditflow.ids import new_id
 from creditflow.ledger import repository
+from creditflow.ledger.debt import collect_from_grant, outstanding_debt
 from creditflow.ledger.expiry import lock_and_sweep
 from creditflow.ledger.journal import Journal
 from creditflow.ledger.models import LOT, PAID, Grant, system_account_id
@@ -40,7 +41,7 @@ async def grant_credits(
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Grant:
-    """Add a credit lot. It repays the wallet's overdraft first; the rest becomes spendable."""
+    """Add a credit lot. It repays the wallet's overdraft first, then its debt; the rest becomes spendable."""
     if expires_at is not None and expires_at <= tx.now:
         raise InvalidRequest("expires_at must be in the future", param="expires_at")
     ref = await resolve_wallet(tx, customer, unit)
@@ -68,7 +69,9 @@ async def grant_credits(
     journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
     journal.transfer(_source_account(category, wallet.unit), grant_id, amount, "grant")
     overdraft = await repository.overdraft_of(tx, wallet)
-    journal.transfer(grant_id, overdraft.account_id, min(amount, max(-overdraft.posted, 0)), "overdraft_repay")
+    repaid = min(amount, max(-overdraft.posted, 0))
+    journal.transfer(grant_id, overdraft.account_id, repaid, "overdraft_repay")
+    collect_from_grant(journal, grant_id, wallet.id, amount - repaid, await outstanding_debt(tx, wallet.id))
     await journal.post()
     if expires_at is not None:
         await repository.lower_next_expiry(tx, wallet, expires_at)

@@ -14,7 +14,7 @@ from creditflow.db.tables import transfers
 from creditflow.db.tx import Tx
 from creditflow.ids import new_id
 from creditflow.ledger import repository
-from creditflow.ledger.models import WalletState, is_system_account
+from creditflow.ledger.models import WalletState, counts_in_wallet, is_system_account
 
 
 class Journal:
@@ -60,8 +60,9 @@ class Journal:
             posted, held = self._posted[account_id], self._held[account_id]
             if posted or held:
                 await repository.change_account(self._tx, account_id, posted, held)
-                wallet_posted += posted
-                wallet_held += held
+                if counts_in_wallet(account_id):
+                    wallet_posted += posted
+                    wallet_held += held
         if self._rows:
             await self._tx.conn.execute(transfers.insert(), self._rows)
         if wallet_posted or wallet_held:

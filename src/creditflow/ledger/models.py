@@ -8,6 +8,7 @@ from typing import Any
 
 LOT = "lot"
 OVERDRAFT = "overdraft"
+DEBT = "debt"
 SYSTEM_KINDS = ("topups", "promotions", "revenue", "breakage", "refunds", "adjustments")
 PAID = "paid"
 PROMOTIONAL = "promotional"
@@ -20,6 +21,17 @@ def system_account_id(kind: str, unit: str) -> str:
 
 def is_system_account(account_id: str) -> bool:
     return account_id.startswith("sys_")
+
+
+def debt_account_id(wallet_id: str) -> str:
+    """A wallet's debt account has a fixed id, like its overdraft account, so it is found without a query."""
+    return "dbt_" + wallet_id.removeprefix("wal_")
+
+
+def counts_in_wallet(account_id: str) -> bool:
+    """Whether an account's balance is part of its wallet's cached posted/held: lots and the overdraft are;
+    system accounts have no cached balance, and debt is owed outside the wallet (ledger/debt.py)."""
+    return not account_id.startswith(("sys_", "dbt_"))
 
 
 @dataclass(slots=True)

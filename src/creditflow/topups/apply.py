@@ -12,6 +12,7 @@ from __future__ import annotations
 from creditflow import money
 from creditflow.db.tx import Tx
 from creditflow.invoices.models import Issuer
+from creditflow.ledger.debt import record_debt
 from creditflow.payments.gateways.base import PaymentKind, PaymentStatus
 from creditflow.topups import repository
 from creditflow.topups.crediting import credit_topup, take_back_unspent
@@ -102,15 +103,25 @@ async def _refund_reported(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
 
 
 async def _disputed(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
+    """The payment was taken back: void what is left of its credits; what was already spent becomes debt on the
+    wallet, collected from the wallet's other unheld credits now and from the next grants for the rest."""
     if topup.status == DISPUTED:
         return ALREADY
     if topup.credit is None:
         return await flag(tx, topup, f"{status.raw_status}: disputed before it was credited here")
     refunded = sum(r.credits for r in await repository.refunds_of(tx, topup.id) if r.status in ("refunded", "manual"))
-    debt = await take_back_unspent(tx, topup.credit, refunded)
-    owed = f"{money.format(debt, topup.credit_unit)} {topup.credit_unit}"
+    spent, wallet_id = await take_back_unspent(tx, topup.credit, refunded)
+    unit = topup.credit_unit
+    note = "unspent credits voided"
+    if spent:
+        debt = await record_debt(
+            tx, wallet_id, spent, reference_id=topup.id, description=f"Disputed: {topup.description}",
+            metadata={"topup_id": topup.id},
+        )
+        note += (f"; {money.format(spent, unit)} {unit} already spent became debt, "
+                 f"{money.format(debt.collected, unit)} {unit} collected from the wallet at once")
     await repository.move_status(
-        tx, topup.id, allowed=CREDITED, status=DISPUTED, disputed_debt=debt,
-        review_reason=f"disputed ({status.raw_status}): unspent credits voided; {owed} already spent is owed",
+        tx, topup.id, allowed=CREDITED, status=DISPUTED, disputed_debt=spent,
+        review_reason=f"disputed ({status.raw_status}): {note}",
     )
     return MOVED

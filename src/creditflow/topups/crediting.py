@@ -55,11 +55,12 @@ def _taxes(topup: Topup) -> list[TaxInput]:
                      amount=topup.tax)]
 
 
-async def take_back_unspent(tx: Tx, credit: Credit, refunded_credits: int) -> int:
-    """Void what is left unheld of the top-up's grants; returns the paid credits already spent (now owed)."""
+async def take_back_unspent(tx: Tx, credit: Credit, refunded_credits: int) -> tuple[int, str]:
+    """Void what is left unheld of the top-up's grants; returns the paid credits already spent (now owed) and
+    the wallet they were spent from."""
     paid = await get_grant(tx, credit.paid_grant_id)
     spent = paid.amount - paid.remaining - refunded_credits
     for grant_id in (credit.paid_grant_id, credit.bonus_grant_id):
         if grant_id is not None and (await get_grant(tx, grant_id)).status == "active":
             await void_grant(tx, grant_id)
-    return max(spent, 0)
+    return max(spent, 0), paid.wallet_id

@@ -58,6 +58,10 @@ class WalletOut(Balance):
     id: str
     currency: str
     credit_limit: str
+    debt: str = Field(
+        description="Owed beyond the credit limit (a disputed payment's credits were already spent); the next "
+        "grants pay it, after any overdraft, before they become spendable."
+    )
     lots: list[LotOut] = Field(description="Live credit lots in draw order.")
 
     @classmethod
@@ -65,5 +69,6 @@ class WalletOut(Balance):
         state = view.state
         return cls(
             id=state.id, currency=state.unit, credit_limit=money.format(state.credit_limit, state.unit),
+            debt=money.format(view.debt, state.unit),
             **Balance.of(state).model_dump(), lots=[LotOut.of(lot) for lot in view.lots],
         )

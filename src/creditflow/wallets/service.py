@@ -13,6 +13,7 @@ from creditflow.db.tx import Tx
 from creditflow.errors import CreditLimitBelowUsage, NotFound, WalletExists
 from creditflow.ids import new_id
 from creditflow.ledger import repository
+from creditflow.ledger.debt import outstanding_debt
 from creditflow.ledger.expiry import lock_and_sweep
 from creditflow.ledger.grants import lots_of_wallet
 from creditflow.ledger.models import OVERDRAFT, SYSTEM_KINDS, Grant, WalletState, system_account_id
@@ -22,6 +23,7 @@ from creditflow.ledger.models import OVERDRAFT, SYSTEM_KINDS, Grant, WalletState
 class WalletView:
     state: WalletState
     lots: list[Grant]
+    debt: int
 
 
 async def ensure_system_accounts(tx: Tx, unit: str) -> None:
@@ -101,7 +103,7 @@ async def _wallet_id(tx: Tx, customer_id: str, unit: str) -> str:
 async def view_wallet(tx: Tx, wallet_id: str) -> WalletView:
     wallet = await lock_and_sweep(tx, wallet_id)
     assert wallet is not None
-    return WalletView(wallet, await lots_of_wallet(tx, wallet_id))
+    return WalletView(wallet, await lots_of_wallet(tx, wallet_id), await outstanding_debt(tx, wallet_id))
 
 
 async def customer_wallets(tx: Tx, customer_id: str) -> list[WalletView]:
