@@ -154,3 +154,27 @@ async def test_two_requests_finishing_one_refund_take_the_credits_back_once(clie
     intent = fakes.stripe.intents[refunded["payment_id"]]
     assert fakes.stripe.charges[intent["latest_charge"]]["amount_refunded"] == 500
     assert await available(client, customer, "USD") == "7.50"
+
+
+async def test_a_refund_whose_answer_was_lost_is_finished_by_the_job(app, client, gateway_client, fakes, clock) -> None:
+    customer, opened = await paid_topup(client, gateway_client, fakes, "stripe", amount="12.50", currency="USD")
+    # Stripe refunds, but its answer is lost on the way back.
+    fakes.stripe.lose_next_answer(503, {"error": {"type": "api_error", "message": "connection reset"}})
+    expect_error(await client.post(f"/v1/topups/{opened['id']}/refund",
+                                   json={"amount": "5", "reason": "requested_by_customer"}), 503, "gateway_unavailable")
+    intent = fakes.stripe.intents[(await topup(client, opened["id"]))["payment_id"]]
+    assert fakes.stripe.charges[intent["latest_charge"]]["amount_refunded"] == 500
+    assert (await wallet(client, customer, "USD"))["held"] == "5.00"
+    await app.state.jobs.run_once()
+    assert (await topup(client, opened["id"]))["amount_refunded"] == "0.00"  # too young to retry
+    clock.advance(minutes=16)
+    # The retry repeats the request exactly (reason included): Stripe answers it from its idempotency store.
+    await app.state.jobs.run_once()
+    finished = await topup(client, opened["id"])
+    assert (finished["status"], finished["amount_refunded"], finished["needs_review"]) == (
+        "partially_refunded", "5.00", False
+    )
+    after = await wallet(client, customer, "USD")
+    assert (after["available"], after["held"], after["posted"]) == ("7.50", "0.00", "7.50")
+    assert fakes.stripe.charges[intent["latest_charge"]]["amount_refunded"] == 500
+    await assert_ledger_consistent(app)

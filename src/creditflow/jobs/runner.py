@@ -40,6 +40,7 @@ class JobRunner:
         await purge_idempotency_keys(self._engine, now)
         await topup_jobs.reconcile_pending(self._topups)
         await topup_jobs.expire_unpaid(self._topups)
+        await topup_jobs.retry_pending_refunds(self._topups)
         return swept
 
     async def run_forever(self) -> None:

@@ -1,5 +1,5 @@
-"""Periodic top-up jobs, run by the job runner: reconcile pending top-ups with their gateway, and expire the
-unpaid ones (at the gateway first where it can, then here).
+"""Periodic top-up jobs, run by the job runner: reconcile pending top-ups with their gateway, expire the
+unpaid ones (at the gateway first where it can, then here), and finish refunds left pending.
 
 Every gateway call is made outside a transaction; what it answers is applied through apply.py under the
 top-up's row lock, so several runners, webhooks and these jobs can act on one top-up and it still moves
@@ -16,6 +16,7 @@ from creditflow.payments.gateways.errors import GatewayError, GatewayNotConfigur
 from creditflow.topups import repository
 from creditflow.topups.apply import apply_status
 from creditflow.topups.context import Context
+from creditflow.topups.refunds import carry_out, pending_reason
 
 log = logging.getLogger("creditflow.topups.jobs")
 
@@ -76,3 +77,26 @@ async def expire_unpaid(ctx: Context) -> int:
             await apply_status(tx, locked, status, issuer=ctx.issuer, source=f"expire:{topup.gateway}")
         handled += 1
     return handled
+
+
+async def retry_pending_refunds(ctx: Context) -> int:
+    """Finish refunds still pending after the reconcile interval: their credits stay held until the gateway has
+    answered, so a request cut off (or a gateway that was down) never leaves them held for good. The gateway
+    refunds at most once (the refund id is its idempotency key). Returns how many were tried."""
+    cutoff = ctx.clock.now() - timedelta(minutes=ctx.settings.topup_reconcile_after_minutes)
+    async with ctx.transaction() as tx:
+        due = await repository.stale_pending_refunds(tx, untouched_since=cutoff, limit=BATCH)
+    for refund_id in due:
+        async with ctx.transaction() as tx:
+            refund = await repository.load_refund(tx, refund_id)
+            assert refund is not None
+            topup = await repository.load_topup(tx, refund.topup_id)
+            assert topup is not None
+            reason = await pending_reason(tx, refund)
+            # Touched either way: the next try comes a full interval later, not on every pass.
+            await repository.update_refund(tx, refund_id)
+        try:
+            await carry_out(ctx, refund, topup, reason)
+        except (GatewayError, GatewayNotConfigured) as error:
+            log.warning("refund %s still pending: %s", refund_id, error.message)
+    return len(due)

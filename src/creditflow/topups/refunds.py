@@ -7,8 +7,9 @@ Three steps, the gateway call outside any transaction:
 2. the gateway refund, with the refund id as its idempotency key;
 3. one transaction takes the held credits back (refunded, or `manual` where the gateway cannot refund
    through its API: Midtrans bank transfers) or releases them (refused).
-If the gateway cannot be reached the refund stays pending with its credits held: asking again (for the
-same amount) retries the same refund, which the gateway carries out at most once.
+If the gateway cannot be reached (or the process dies) the refund stays pending with its credits held: asking
+again (for the same amount) retries the same refund, and so does the retry job (jobs.py) once it has waited
+long enough; the gateway carries it out at most once, since the refund id is its idempotency key.
 """
 
 from __future__ import annotations
@@ -53,7 +54,19 @@ def _unheld(grant: Grant) -> int:
 
 async def refund_topup(ctx: Context, topup_id: str, *, amount: int | None, reason: str | None) -> tuple[Refund, Topup]:
     async with ctx.transaction() as tx:
-        refund, topup = await _start(tx, ctx, topup_id, amount)
+        refund, topup, reason = await _start(tx, ctx, topup_id, amount, reason)
+    refund, topup, result = await carry_out(ctx, refund, topup, reason)
+    if result.outcome is RefundOutcome.REFUSED:
+        raise GatewayRefused(
+            topup.gateway, f"{topup.gateway} refused the refund: {result.message}", refund=refund.id, topup=topup.id
+        )
+    return refund, topup
+
+
+async def carry_out(
+    ctx: Context, refund: Refund, topup: Topup, reason: str | None
+) -> tuple[Refund, Topup, RefundResult]:
+    """Steps 2 and 3 for a pending refund: also how the retry job finishes one whose request was cut off."""
     gateway = ctx.gateways.get(topup.gateway)
     # Paid but its checkout never stored (the process died after the gateway call): Midtrans and the sandbox
     # know it by the top-up id, and Stripe and Razorpay refund by the payment id the payment brought.
@@ -67,15 +80,14 @@ async def refund_topup(ctx: Context, topup_id: str, *, amount: int | None, reaso
         result = RefundResult(outcome=RefundOutcome.REFUSED, message=refusal.message)
     async with ctx.transaction() as tx:
         await _finish(tx, refund, result)
-        refund, topup = await _load_refund(tx, refund.id), await get_topup(tx, topup_id)
-    if result.outcome is RefundOutcome.REFUSED:
-        raise GatewayRefused(
-            topup.gateway, f"{topup.gateway} refused the refund: {result.message}", refund=refund.id, topup=topup.id
-        )
-    return refund, topup
+        return await _load_refund(tx, refund.id), await get_topup(tx, topup.id), result
 
 
-async def _start(tx: Tx, ctx: Context, topup_id: str, amount: int | None) -> tuple[Refund, Topup]:
+async def _start(
+    tx: Tx, ctx: Context, topup_id: str, amount: int | None, reason: str | None
+) -> tuple[Refund, Topup, str | None]:
+    """Hold the credits and record the refund as pending; or find the pending one to retry (with the reason it
+    was first asked with: a gateway refuses an idempotency key reused with other parameters)."""
     topup = await repository.load_topup(tx, topup_id, for_update=True)
     if topup is None:
         raise NotFound(f"no top-up '{topup_id}'", param="id")
@@ -89,7 +101,7 @@ async def _start(tx: Tx, ctx: Context, topup_id: str, amount: int | None) -> tup
                 f"a refund of {shown} {topup.currency} is in progress; ask again for that amount to finish it",
                 param="amount", details={"refund": pending[0].id, "amount": shown, "currency": topup.currency},
             )
-        return pending[0], topup
+        return pending[0], topup, await pending_reason(tx, pending[0])
     paid = await get_grant(tx, topup.credit.paid_grant_id)
     await lock_and_sweep(tx, paid.wallet_id)
     paid = await get_grant(tx, paid.id)
@@ -108,7 +120,7 @@ async def _start(tx: Tx, ctx: Context, topup_id: str, amount: int | None) -> tup
     if bonus is not None:
         lots.append((bonus, min(_unheld(bonus), _ceil_share(amount, topup.bonus_credits, topup.total))))
     refund_id = new_id("rfd")
-    tags = {"topup_id": topup_id, "refund_id": refund_id}
+    tags = {"topup_id": topup_id, "refund_id": refund_id} | ({"reason": reason} if reason else {})
     hold_id = await hold_on_lots(
         tx, lots, expires_in=ctx.settings.hold_max_expires_in, description=f"Refund of {topup.description}",
         metadata=tags,
@@ -117,7 +129,14 @@ async def _start(tx: Tx, ctx: Context, topup_id: str, amount: int | None) -> tup
         tx, id=refund_id, topup_id=topup_id, amount=amount, credits=lots[0][1],
         bonus_credits=lots[1][1] if bonus is not None else 0, hold_id=hold_id, status="pending",
     )
-    return await _load_refund(tx, refund_id), topup
+    return await _load_refund(tx, refund_id), topup, reason
+
+
+async def pending_reason(tx: Tx, refund: Refund) -> str | None:
+    """The reason a pending refund was asked with, kept on the hold that reserves its credits."""
+    if refund.hold_id is None:
+        return None
+    return (await get_hold(tx, refund.hold_id)).metadata.get("reason")
 
 
 async def _finish(tx: Tx, refund: Refund, result: RefundResult) -> None:

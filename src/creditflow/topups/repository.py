@@ -181,6 +181,17 @@ async def refunds_of(tx: Tx, topup_id: str) -> list[Refund]:
     return [_refund_from_row(row) for row in (await tx.conn.execute(query)).all()]
 
 
+async def stale_pending_refunds(tx: Tx, *, untouched_since: datetime, limit: int) -> list[str]:
+    """Refunds still pending (their request was cut off, or the gateway was down) and not retried lately."""
+    query = (
+        select(topup_refunds.c.id)
+        .where(topup_refunds.c.status == "pending", topup_refunds.c.updated_at < untouched_since)
+        .order_by(topup_refunds.c.updated_at)
+        .limit(limit)
+    )
+    return list((await tx.conn.execute(query)).scalars().all())
+
+
 async def update_refund(tx: Tx, refund_id: str, **values: Any) -> None:
     await tx.conn.execute(
         update(topup_refunds).where(topup_refunds.c.id == refund_id).values(**values, updated_at=tx.now)

@@ -40,6 +40,8 @@ class _Failure:
     body: bytes
     content_type: str
     stall: float
+    after: bool = False
+    """Carry the request out first, then answer with the failure instead (the answer was lost on the way)."""
 
 
 class FakeGateway:
@@ -66,6 +68,12 @@ class FakeGateway:
         with self.lock:
             self._failures.extend(_Failure(status, raw, content_type, 0.0) for _ in range(times))
 
+    def lose_next_answer(self, status: int = 502, body: Any = None) -> None:
+        """The next request is carried out, but its answer is replaced by this failure (the connection broke)."""
+        raw = json.dumps(body if body is not None else {}).encode()
+        with self.lock:
+            self._failures.append(_Failure(status, raw, "application/json", 0.0, after=True))
+
     def stall_next(self, seconds: float) -> None:
         """The next request waits `seconds` before it is served: longer than the client's timeout."""
         with self.lock:
@@ -83,6 +91,14 @@ class FakeGateway:
                 failure = self._failures.pop(0) if self._failures else None
             if failure and failure.stall:
                 await asyncio.sleep(failure.stall)
+            elif failure and failure.after:
+
+                async def swallow(message: Any) -> None:
+                    return None
+
+                await self._inner(scope, receive, swallow)
+                await Response(failure.body, failure.status, media_type=failure.content_type)(scope, receive, send)
+                return
             elif failure:
                 await Response(failure.body, failure.status, media_type=failure.content_type)(scope, receive, send)
                 return
