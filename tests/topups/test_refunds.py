@@ -178,3 +178,33 @@ async def test_a_refund_whose_answer_was_lost_is_finished_by_the_job(app, client
     assert (after["available"], after["held"], after["posted"]) == ("7.50", "0.00", "7.50")
     assert fakes.stripe.charges[intent["latest_charge"]]["amount_refunded"] == 500
     await assert_ledger_consistent(app)
+
+
+async def test_a_refund_razorpay_fails_later_gives_the_credits_back(app, client, gateway_client, fakes) -> None:
+    customer, opened = await paid_topup(client, gateway_client, fakes, "razorpay", amount="1000", currency="INR")
+    before = await wallet(client, customer, "INR")
+    refund = ok(await client.post(f"/v1/topups/{opened['id']}/refund", json={"amount": "590"}), 201)
+    assert refund["topup_status"] == "partially_refunded"
+    failed = fakes.razorpay.fail_refund(refund["gateway_refund_id"])
+    assert outcomes(await deliver(gateway_client, "razorpay", failed)) == ["moved"]
+    assert outcomes(await deliver(gateway_client, "razorpay", failed)) == ["duplicate"]
+    restored = await topup(client, opened["id"])
+    assert (restored["status"], restored["amount_refunded"], restored["needs_review"]) == ("paid", "0.00", False)
+    after = await wallet(client, customer, "INR")
+    assert (after["available"], after["posted"]) == (before["available"], before["posted"])
+    # Refundable again, in full.
+    again = ok(await client.post(f"/v1/topups/{opened['id']}/refund"), 201)
+    assert (again["amount"], again["topup_status"]) == ("1180.00", "refunded")
+    await assert_ledger_consistent(app)
+
+
+async def test_a_failed_refund_whose_grant_ended_is_flagged(app, client, gateway_client, fakes) -> None:
+    _, opened = await paid_topup(client, gateway_client, fakes, "razorpay", amount="1000", currency="INR")
+    refund = ok(await client.post(f"/v1/topups/{opened['id']}/refund", json={"amount": "590"}), 201)
+    paid_grant = (await topup(client, opened["id"]))["grants"]["paid"]
+    ok(await client.post(f"/v1/credit_grants/{paid_grant}/void"))
+    failed = fakes.razorpay.fail_refund(refund["gateway_refund_id"])
+    assert outcomes(await deliver(gateway_client, "razorpay", failed)) == ["moved"]
+    restored = await topup(client, opened["id"])
+    assert restored["needs_review"] and "not, their grant has ended" in restored["review_reason"]
+    await assert_ledger_consistent(app)

@@ -13,10 +13,25 @@ from creditflow import money
 from creditflow.db.tx import Tx
 from creditflow.invoices.models import Issuer
 from creditflow.ledger.debt import record_debt
+from creditflow.ledger.expiry import lock_and_sweep
+from creditflow.ledger.grants import get_grant
+from creditflow.ledger.holds import get_hold, void_hold
 from creditflow.payments.gateways.base import PaymentKind, PaymentStatus
 from creditflow.topups import repository
 from creditflow.topups.crediting import credit_topup, take_back_unspent
-from creditflow.topups.models import CREDITED, DISPUTED, EXPIRED, FAILED, PAID, PENDING, UNPAID, Topup
+from creditflow.topups.models import (
+    CREDITED,
+    DISPUTED,
+    EXPIRED,
+    FAILED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PENDING,
+    REFUNDED,
+    UNPAID,
+    Topup,
+)
+from creditflow.topups.refund_holds import give_back
 
 # What applying a status did; stored on the webhook inbox row and returned to the caller.
 CREDITED_NOW = "credited"
@@ -45,6 +60,8 @@ async def apply_status(tx: Tx, topup: Topup, status: PaymentStatus, *, issuer: I
             return await _refund_reported(tx, topup, status)
         case PaymentKind.DISPUTED:
             return await _disputed(tx, topup, status)
+        case PaymentKind.REFUND_FAILED:
+            return await _refund_failed(tx, topup, status)
         case PaymentKind.PENDING:
             return UNCHANGED
     return IGNORED
@@ -100,6 +117,40 @@ async def _refund_reported(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
             f"({money.format(accounted, topup.currency)}); the credits were not adjusted",
         )
     return UNCHANGED
+
+
+async def _refund_failed(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
+    """The gateway accepted a refund and then failed it: the money is still ours, so the credits taken back
+    return to the top-up's lots and its refunded amount goes down again. This is the one move backwards
+    (refunded -> partially_refunded | paid), because the refund the status claimed never happened."""
+    refunds = await repository.refunds_of(tx, topup.id)
+    refund = next((r for r in refunds if status.refund_id in (r.id, r.gateway_refund_id)), None)
+    if refund is None:
+        return await flag(tx, topup, f"{status.raw_status}: refund {status.refund_id} was not made through creditflow")
+    if refund.status == "refused":
+        return ALREADY
+    assert topup.credit is not None
+    wallet = (await get_grant(tx, topup.credit.paid_grant_id)).wallet_id
+    await lock_and_sweep(tx, wallet)
+    message = f"{topup.gateway} failed the refund after accepting it"
+    if refund.status == "pending":
+        # Its call's answer is not applied yet: release the credits now; that answer then finds it settled.
+        if refund.hold_id is not None and (await get_hold(tx, refund.hold_id)).status == "active":
+            await void_hold(tx, refund.hold_id)
+        await repository.update_refund(tx, refund.id, status="refused", message=message)
+        return MOVED
+    given, left_out = await give_back(tx, refund.id, wallet_id=wallet)
+    refunded = topup.amount_refunded - refund.amount
+    await repository.move_status(
+        tx, topup.id, allowed=(PARTIALLY_REFUNDED, REFUNDED), status=PARTIALLY_REFUNDED if refunded else PAID,
+        amount_refunded=refunded,
+    )
+    unit = topup.credit_unit
+    message += f"; {money.format(given, unit)} {unit} given back"
+    await repository.update_refund(tx, refund.id, status="refused", message=message)
+    if left_out:
+        await flag(tx, topup, f"{message}; {money.format(left_out, unit)} {unit} not, their grant has ended")
+    return MOVED
 
 
 async def _disputed(tx: Tx, topup: Topup, status: PaymentStatus) -> str:

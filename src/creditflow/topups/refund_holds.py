@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from creditflow.db.tables import hold_allocations, holds
+from creditflow.db.tables import hold_allocations, holds, operations
 from creditflow.db.tx import Tx
 from creditflow.ids import new_id
 from creditflow.ledger import repository
@@ -83,3 +83,35 @@ async def take_back(tx: Tx, hold_id: str, categories: dict[str, str], *, referen
         update(holds).where(holds.c.id == hold_id).values(captured=taken, status="captured", ended_at=tx.now)
     )
     return taken
+
+
+async def give_back(tx: Tx, refund_id: str, *, wallet_id: str) -> tuple[int, int]:
+    """Reverse what take_back moved for `refund_id` (its gateway refund failed after all): each lot that is still
+    active gets its credits back by a reversing transfer. Returns (given back, left out because the lot has
+    ended meanwhile: voided or expired credits never come back to life). The caller has locked the wallet."""
+    taken = (
+        await tx.conn.execute(
+            select(operations.c.id, operations.c.unit, operations.c.customer_id)
+            .where(operations.c.reference_id == refund_id, operations.c.kind == "topup_refund")
+        )
+    ).first()
+    if taken is None:
+        return 0, 0
+    moved = await repository.transfers_of(tx, [taken.id])
+    ended = await repository.ended_lot_ids(tx, [t.debit_account_id for t in moved])
+    operation_id = new_id("op")
+    journal = Journal(tx, operation_id=operation_id, unit=taken.unit, wallet_id=wallet_id)
+    given = left_out = 0
+    for transfer in moved:
+        if transfer.debit_account_id in ended:
+            left_out += transfer.amount
+            continue
+        journal.transfer(transfer.credit_account_id, transfer.debit_account_id, transfer.amount, "refund_reversal")
+        given += transfer.amount
+    await repository.insert_operation(
+        tx, id=operation_id, kind="refund_reversal", unit=taken.unit, amount=given,
+        customer_id=taken.customer_id, wallet_id=wallet_id, reference_id=refund_id,
+        description="The gateway's refund failed: credits given back",
+    )
+    await journal.post()
+    return given, left_out

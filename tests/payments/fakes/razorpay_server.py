@@ -156,6 +156,17 @@ class FakeRazorpay(FakeGateway):
                    "currency": payment["currency"], "reason_code": "chargeback", "status": "open"}
         return self.emit(self.webhook("payment.dispute.created", payment=payment, dispute=dispute))
 
+    def fail_refund(self, refund_id: str) -> Notification:
+        """A refund Razorpay accepted fails at the bank: the payment's refunded amount goes back down."""
+        with self.lock:
+            refund = self.refunds[refund_id]
+            payment = self.payments[refund["payment_id"]]
+            refund["status"] = "failed"
+            payment["amount_refunded"] -= refund["amount"]
+            partly = payment["amount_refunded"] > 0
+            payment.update(refund_status="partial" if partly else None, status="captured")
+        return self.emit(self.webhook("refund.failed", refund=refund, payment=payment))
+
     def checkout_signature(self, order_id: str, payment_id: str) -> str:
         return hmac.new(KEY_SECRET.encode(), f"{order_id}|{payment_id}".encode(), hashlib.sha256).hexdigest()
 

@@ -142,6 +142,18 @@ async def test_a_dispute(fake: FakeRazorpay, gateway: RazorpayGateway) -> None:
     assert (event.status.kind, event.status.topup_id) == (PaymentKind.DISPUTED, request.topup_id)
 
 
+async def test_a_failed_refund_names_creditflows_refund(fake: FakeRazorpay, gateway: RazorpayGateway) -> None:
+    request, checkout = await an_order(gateway, "1000.00")
+    fake.capture(checkout.gateway_reference)
+    asked = refund_request(checkout.gateway_reference, "250.00", "INR")
+    made = await gateway.refund(asked)
+    event = await gateway.confirm(parse_one(gateway, fake.fail_refund(made.refund_id)))
+    assert (event.status.kind, event.status.refund_id, event.status.topup_id) == (
+        PaymentKind.REFUND_FAILED, asked.idempotency_key, request.topup_id
+    )
+    assert event.status.amount_refunded == 0
+
+
 def test_other_events_are_ignored(fake: FakeRazorpay, gateway: RazorpayGateway) -> None:
     refund = {"id": "rfnd_1", "entity": "refund", "payment_id": "pay_1", "amount": 100, "status": "created"}
     for notification in (fake.webhook("refund.created", refund=refund), fake.webhook("settlement.processed")):

@@ -54,6 +54,8 @@ class PaymentKind(StrEnum):
     REFUNDED = "refunded"
     PARTIALLY_REFUNDED = "partially_refunded"
     DISPUTED = "disputed"
+    REFUND_FAILED = "refund_failed"
+    """A refund the gateway had accepted failed afterwards (Razorpay refund.failed): the money was not returned."""
     IGNORED = "ignored"
 
 
@@ -111,6 +113,9 @@ class PaymentStatus:
     payment_method: str | None = None
     """The gateway's payment type: card, upi, bank_transfer, gopay, ..."""
     saved_method: SavedPaymentMethod | None = None
+    refund_id: str | None = None
+    """The refund this status is about (REFUND_FAILED): creditflow's refund id where the gateway echoes it back
+    (Razorpay's receipt), otherwise the gateway's own refund id."""
 
 
 @dataclass(frozen=True, kw_only=True)

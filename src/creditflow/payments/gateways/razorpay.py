@@ -191,6 +191,9 @@ class RazorpayGateway(PaymentGateway):
         if event_type == "refund.processed" and payment:
             return self._payment_status(payment, PaymentKind.PAID, topup_id=_topup_of(order))
         refund = (payload.get("refund") or {}).get("entity") or {}
+        if event_type == "refund.failed" and payment:
+            failed = self._payment_status(payment, PaymentKind.REFUND_FAILED, topup_id=_topup_of(order))
+            return replace(failed, raw_status=event_type, refund_id=refund.get("receipt") or refund.get("id"))
         return PaymentStatus(
             kind=PaymentKind.IGNORED, raw_status=event_type, payment_id=payment.get("id") or refund.get("payment_id"),
         )
