@@ -119,18 +119,41 @@ async def test_an_unreachable_gateway_keeps_the_credits_held_until_the_refund_is
     assert fakes.stripe.charges[intent["latest_charge"]]["amount_refunded"] == 500
 
 
-async def test_a_refund_made_outside_creditflow_is_flagged(client, gateway_client, fakes) -> None:
+async def test_a_refund_made_outside_creditflow_takes_its_credits_back(app, client, gateway_client, fakes) -> None:
     customer, opened = await paid_topup(client, gateway_client, fakes, "stripe", amount="12.50", currency="USD")
     intent = fakes.stripe.intents[(await topup(client, opened["id"]))["payment_id"]]
     charge = fakes.stripe.charges[intent["latest_charge"]]
-    charge.update(amount_refunded=1250, refunded=True)  # refunded in the Stripe dashboard
-    assert outcomes(await deliver(gateway_client, "stripe", fakes.stripe.event("charge.refunded", charge))) == [
-        "flagged"
-    ]
+    charge.update(amount_refunded=500)  # refunded in the Stripe dashboard
+    refunded = fakes.stripe.event("charge.refunded", charge)
+    assert outcomes(await deliver(gateway_client, "stripe", refunded)) == ["moved"]
+    assert outcomes(await deliver(gateway_client, "stripe", refunded)) == ["duplicate"]
     flagged = await topup(client, opened["id"])
-    assert flagged["needs_review"]
-    assert "12.50 USD refunded, more than creditflow refunded (0.00)" in flagged["review_reason"]
-    assert await available(client, customer, "USD") == "12.50"
+    assert (flagged["status"], flagged["amount_refunded"], flagged["needs_review"]) == (
+        "partially_refunded", "5.00", True
+    )
+    assert "5.00 USD refunded at stripe, not through creditflow: 5.00 USD taken back" in flagged["review_reason"]
+    assert await available(client, customer, "USD") == "7.50"
+    # What is left is still refundable through creditflow, and no more.
+    expect_error(await client.post(f"/v1/topups/{opened['id']}/refund", json={"amount": "8"}), 409,
+                 "refund_exceeds_refundable")
+    await assert_ledger_consistent(app)
+
+
+async def test_a_dashboard_refund_of_spent_credits_leaves_debt(app, client, gateway_client, fakes) -> None:
+    customer, opened = await paid_topup(client, gateway_client, fakes, "stripe", amount="12.50", currency="USD")
+    assert (await debit(client, customer, "10")).status_code == 201
+    intent = fakes.stripe.intents[(await topup(client, opened["id"]))["payment_id"]]
+    charge = fakes.stripe.charges[intent["latest_charge"]]
+    charge.update(amount_refunded=1250, refunded=True)
+    assert outcomes(await deliver(gateway_client, "stripe", fakes.stripe.event("charge.refunded", charge))) == [
+        "moved"
+    ]
+    refunded = await topup(client, opened["id"])
+    assert (refunded["status"], refunded["amount_refunded"]) == ("refunded", "12.50")
+    assert "10.00 USD already spent became debt" in refunded["review_reason"]
+    after = await wallet(client, customer, "USD")
+    assert (after["available"], after["debt"]) == ("0.00", "10.00")
+    await assert_ledger_consistent(app)
 
 
 async def test_an_unpaid_top_up_cannot_be_refunded(client) -> None:

@@ -27,10 +27,12 @@ from creditflow.topups.models import (
     PAID,
     PARTIALLY_REFUNDED,
     PENDING,
+    REFUNDABLE,
     REFUNDED,
     UNPAID,
     Topup,
 )
+from creditflow.topups.outside_refunds import take_back_for_outside_refund
 from creditflow.topups.refund_holds import give_back
 
 # What applying a status did; stored on the webhook inbox row and returned to the caller.
@@ -104,19 +106,21 @@ async def _move_unpaid(tx: Tx, topup: Topup, status: str, **values: str) -> str:
 
 
 async def _refund_reported(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
-    """Refunds are made through creditflow (refunds.py), which moves the status and takes the credits back.
-    A gateway report of more than that was refunded elsewhere (a dashboard): flag it, credits are untouched."""
+    """Refunds are made through creditflow (refunds.py), which moves the status and takes the credits back. A
+    gateway report of more than that was refunded elsewhere (a dashboard): its credits are taken back too, and
+    the top-up is flagged so a person knows."""
     if topup.status not in CREDITED:
         return await flag(tx, topup, f"{status.raw_status}: refunded at {topup.gateway} before it was credited here")
     accounted = await repository.refunds_in_progress_or_done(tx, topup.id)
-    if status.amount_refunded > accounted:
-        refunded = money.format(status.amount_refunded, topup.currency)
-        return await flag(
-            tx, topup,
-            f"{topup.gateway} reports {refunded} {topup.currency} refunded, more than creditflow refunded "
-            f"({money.format(accounted, topup.currency)}); the credits were not adjusted",
-        )
-    return UNCHANGED
+    if status.amount_refunded <= accounted:
+        return UNCHANGED
+    outside = status.amount_refunded - accounted
+    if topup.status not in REFUNDABLE:
+        return await flag(tx, topup, f"{status.raw_status}: refunded at {topup.gateway} while {topup.status}")
+    done = await take_back_for_outside_refund(tx, topup, outside)
+    refunded = money.format(outside, topup.currency)
+    await flag(tx, topup, f"{refunded} {topup.currency} refunded at {topup.gateway}, not through creditflow: {done}")
+    return MOVED
 
 
 async def _refund_failed(tx: Tx, topup: Topup, status: PaymentStatus) -> str:

@@ -23,6 +23,15 @@ from creditflow.ledger.models import Draw, Grant, system_account_id
 TAKE_BACK = {"paid": "refunds", "promotional": "promotions"}
 
 
+def ceil_share(amount: int, part: int, whole: int) -> int:
+    """amount * part / whole, rounded up: a refund of money takes back at least its credits' worth."""
+    return -(-amount * part // whole)
+
+
+def unheld(grant: Grant) -> int:
+    return grant.remaining - grant.held if grant.status == "active" else 0
+
+
 async def hold_on_lots(
     tx: Tx, grants: list[tuple[Grant, int]], *, expires_in: int, description: str, metadata: dict[str, Any]
 ) -> str:

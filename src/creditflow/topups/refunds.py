@@ -21,14 +21,13 @@ from creditflow.ids import new_id
 from creditflow.ledger.expiry import lock_and_sweep
 from creditflow.ledger.grants import get_grant
 from creditflow.ledger.holds import get_hold, void_hold
-from creditflow.ledger.models import Grant
 from creditflow.payments.gateways.base import RefundOutcome, RefundRequest, RefundResult
 from creditflow.payments.gateways.errors import GatewayRefused
 from creditflow.topups import repository
 from creditflow.topups.apply import flag
 from creditflow.topups.context import Context
 from creditflow.topups.models import PARTIALLY_REFUNDED, REFUND_MANUAL, REFUNDABLE, REFUNDED, Refund, Topup
-from creditflow.topups.refund_holds import hold_on_lots, take_back
+from creditflow.topups.refund_holds import ceil_share, hold_on_lots, take_back, unheld
 from creditflow.topups.service import charge_step, get_topup
 
 
@@ -42,14 +41,6 @@ class RefundExceedsRefundable(Conflict):
 
 class RefundInProgress(Conflict):
     code = "refund_in_progress"
-
-
-def _ceil_share(amount: int, part: int, whole: int) -> int:
-    return -(-amount * part // whole)
-
-
-def _unheld(grant: Grant) -> int:
-    return grant.remaining - grant.held if grant.status == "active" else 0
 
 
 async def refund_topup(ctx: Context, topup_id: str, *, amount: int | None, reason: str | None) -> tuple[Refund, Topup]:
@@ -108,7 +99,7 @@ async def _start(
     bonus = await get_grant(tx, topup.credit.bonus_grant_id) if topup.credit.bonus_grant_id else None
     step = charge_step(ctx.gateways.get(topup.gateway), topup.currency)
     # Money for the unspent paid credits, at the price paid (tax included), down to what the gateway charges.
-    refundable = min(_unheld(paid) * topup.total // topup.credits // step * step, topup.total - topup.amount_refunded)
+    refundable = min(unheld(paid) * topup.total // topup.credits // step * step, topup.total - topup.amount_refunded)
     amount = refundable if amount is None else amount
     if amount > refundable or amount <= 0:
         shown = money.format(refundable, topup.currency)
@@ -116,9 +107,9 @@ async def _start(
             f"at most {shown} {topup.currency} of this top-up is refundable (its unspent credits)",
             param="amount", details={"refundable": shown, "currency": topup.currency},
         )
-    lots = [(paid, min(_unheld(paid), _ceil_share(amount, topup.credits, topup.total)))]
+    lots = [(paid, min(unheld(paid), ceil_share(amount, topup.credits, topup.total)))]
     if bonus is not None:
-        lots.append((bonus, min(_unheld(bonus), _ceil_share(amount, topup.bonus_credits, topup.total))))
+        lots.append((bonus, min(unheld(bonus), ceil_share(amount, topup.bonus_credits, topup.total))))
     refund_id = new_id("rfd")
     tags = {"topup_id": topup_id, "refund_id": refund_id} | ({"reason": reason} if reason else {})
     hold_id = await hold_on_lots(
