@@ -6,6 +6,12 @@ gateway timeout). So this route authenticates the operator key and claims the Id
 transactions of its own, lets the endpoint run its own transactions around the gateway call
 (topups/context.py), and stores a successful answer for replay afterwards. Endpoints declare the bearer
 scheme with `declare_bearer`, as the group-committed debit route does, since the key is checked here.
+
+Storing the answer after the work leaves a window: a process that dies between the two frees the key when
+its lease ends, and a retry runs again. Each endpoint is safe to run again: a retried top-up opens a second
+order, but the first one's checkout link was never answered to anyone, so nobody can pay it, and it expires
+(at the gateway too); a retried refund finds its refund pending and repeats the same gateway request (as
+does the retry job); a retried verify applies a payment that credits once.
 """
 
 from __future__ import annotations
