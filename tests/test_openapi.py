@@ -55,6 +55,12 @@ V1_PATHS = {
     "/v1/topups/{topup_id}/verify": {"post"},
     "/v1/topups/{topup_id}/refund": {"post"},
     "/v1/webhooks/{gateway}": {"post"},
+    "/v1/webhook_endpoints": {"get", "post"},
+    "/v1/webhook_endpoints/{endpoint_id}": {"get", "patch", "delete"},
+    "/v1/webhook_events": {"get"},
+    "/v1/webhook_events/{event_id}": {"get"},
+    "/v1/webhook_events/{event_id}/resend": {"post"},
+    "/v1/webhook_event_types": {"get"},
 }
 # Called by payment gateways, which sign the body instead of sending an operator key.
 SIGNED_BY_GATEWAY = {"/v1/webhooks/{gateway}"}

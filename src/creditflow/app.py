@@ -41,6 +41,9 @@ from creditflow.topups.endpoints import router as topups_router
 from creditflow.topups.webhooks import router as webhooks_router
 from creditflow.transactions.endpoints import router as transactions_router
 from creditflow.wallets.endpoints import router as wallets_router
+from creditflow.webhooks.endpoints import endpoints_router as webhook_endpoints_router
+from creditflow.webhooks.endpoints import events_router as webhook_events_router
+from creditflow.webhooks.endpoints import types_router as webhook_event_types_router
 
 DESCRIPTION = """Prepaid credits and usage billing on an exact double-entry ledger.
 
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
+        webhook_endpoints_router, webhook_events_router, webhook_event_types_router,
     ):
         app.include_router(router)
     _include_sandbox_checkout(app, gateways, settings)

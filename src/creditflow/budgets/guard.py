@@ -24,6 +24,7 @@ from creditflow.errors import BudgetExceeded
 from creditflow.ids import new_id
 from creditflow.ledger.models import WalletState
 from creditflow.periods import period_start
+from creditflow.webhooks.outbox import amount_text, emit, timestamp_text
 
 THRESHOLD_REACHED = "budget.threshold_reached"
 EXCEEDED = "budget.exceeded"
@@ -175,6 +176,34 @@ async def write_changes(tx: Tx, changes: BudgetChanges) -> None:
         await insert_or_add(tx.conn, budget_usage, rows, key=("budget_id", "period_start"), add=("spent", "reserved"))
     if changes.alerts:
         await insert_ignoring_conflicts(tx.conn, alerts, changes.alerts)
+        await _announce_new_alerts(tx, changes.alerts)
+
+
+async def _announce_new_alerts(tx: Tx, candidates: list[dict[str, Any]]) -> None:
+    """One webhook per alert actually recorded: a crossing already alerted this period (the insert was
+    ignored) is not announced again. The alert's kind is the event type.
+
+    budget.exceeded therefore follows the alert rule: spend went past the amount, which only an "alert"
+    budget allows (a blocking budget refuses such a spend and writes nothing). Add 100 to a budget's
+    thresholds to hear budget.threshold_reached when spend reaches its amount exactly.
+    """
+    ids = [a["id"] for a in candidates]
+    recorded = set((await tx.conn.execute(select(alerts.c.id).where(alerts.c.id.in_(ids)))).scalars())
+    for alert in candidates:
+        if alert["id"] in recorded:
+            await emit(tx, alert["kind"], {"alert": alert_data(alert)})
+
+
+def alert_data(alert: dict[str, Any]) -> dict[str, Any]:
+    """The alert as webhooks carry it: the fields GET /v1/alerts shows."""
+    unit = alert["unit"]
+    return {
+        "object": "alert", "id": alert["id"], "kind": alert["kind"], "customer": alert["customer_id"],
+        "budget": alert["budget_id"], "period_start": timestamp_text(alert["period_start"]),
+        "threshold": alert["threshold"], "currency": unit,
+        "budget_amount": amount_text(alert["budget_amount"], unit), "spent": amount_text(alert["spent"], unit),
+        "created_at": timestamp_text(alert["created_at"]),
+    }
 
 
 async def check_hold(tx: Tx, wallet: WalletState, api_key_id: str | None, amount: int) -> list[BudgetState]:

@@ -15,6 +15,7 @@ from creditflow.errors import CustomerExists, NotFound
 from creditflow.ids import new_id
 from creditflow.wallets.lookup import customer_matches
 from creditflow.wallets.service import open_wallet
+from creditflow.webhooks.outbox import emit, timestamp_text
 
 
 @dataclass(slots=True)
@@ -62,7 +63,19 @@ async def create_customer(
         )
     )
     await open_wallet(tx, customer_id, currency, credit_limit)
-    return await get_customer(tx, customer_id)
+    customer = await get_customer(tx, customer_id)
+    await emit(tx, "customer.created", {"customer": event_data(customer)})
+    return customer
+
+
+def event_data(customer: Customer) -> dict[str, Any]:
+    """The customer as webhooks carry it: the fields the API shows."""
+    return {
+        "object": "customer", "id": customer.id, "external_id": customer.external_id, "name": customer.name,
+        "email": customer.email, "currency": customer.currency, "timezone": customer.timezone,
+        "metadata": dict(customer.metadata),
+        "created_at": timestamp_text(customer.created_at), "updated_at": timestamp_text(customer.updated_at),
+    }
 
 
 async def get_customer(tx: Tx, ref: str) -> Customer:

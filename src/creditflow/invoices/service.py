@@ -31,7 +31,9 @@ from creditflow.invoices.models import (
     TaxInput,
 )
 from creditflow.invoices.numbering import format_number, invoice_year, take_number
+from creditflow.invoices.schemas import InvoiceOut
 from creditflow.invoices.totals import compute_taxes, to_minor, totals_of
+from creditflow.webhooks.outbox import emit
 
 MAX_DESCRIPTION = 1000
 
@@ -135,7 +137,10 @@ async def finalize(tx: Tx, invoice_id: str, issuer: Issuer) -> Invoice:
     sequence = await take_number(tx, issuer.number_prefix, year)
     number = format_number(issuer.number_prefix, year, sequence)
     await repository.save_finalized(tx, invoice_id, number=number, seller=issuer.seller, buyer=buyer)
-    return await get_invoice(tx, invoice_id)
+    issued = await get_invoice(tx, invoice_id)
+    # "created" means issued: a draft is a work in progress nobody outside has seen.
+    await _announce(tx, "invoice.created", issued)
+    return issued
 
 
 async def _move(tx: Tx, invoice_id: str, *, allowed: Sequence[str], values: dict[str, Any], action: str) -> Invoice:
@@ -155,10 +160,21 @@ async def mark_paid(tx: Tx, invoice_id: str, *, via: str | None = None, referenc
     if reference is not None and not 0 < len(reference) <= 255:
         raise InvalidRequest("reference is 1 to 255 characters", param="reference")
     values = {"status": PAID, "paid_at": tx.now, "paid_via": via, "payment_reference": reference}
-    return await _move(tx, invoice_id, allowed=(FINALIZED,), values=values, action="be marked paid")
+    paid = await _move(tx, invoice_id, allowed=(FINALIZED,), values=values, action="be marked paid")
+    await _announce(tx, "invoice.paid", paid)
+    return paid
 
 
 async def void(tx: Tx, invoice_id: str) -> Invoice:
     """Cancel a draft or an unpaid finalized invoice. A finalized one keeps its number: the sequence has no gap."""
     values = {"status": VOID, "voided_at": tx.now}
-    return await _move(tx, invoice_id, allowed=(DRAFT, FINALIZED), values=values, action="be voided")
+    voided = await _move(tx, invoice_id, allowed=(DRAFT, FINALIZED), values=values, action="be voided")
+    if voided.number is not None:
+        # Only an issued invoice was announced; a discarded draft never existed for the outside world.
+        await _announce(tx, "invoice.voided", voided)
+    return voided
+
+
+async def _announce(tx: Tx, event_type: str, invoice: Invoice) -> None:
+    """The invoice as the API shows it, to the webhook endpoints that want `event_type`."""
+    await emit(tx, event_type, {"invoice": InvoiceOut.of(invoice).model_dump(mode="json")})

@@ -14,6 +14,7 @@ from creditflow.jobs.expiry import purge_idempotency_keys, sweep_due_wallets
 from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways
 from creditflow.topups import jobs as topup_jobs
 from creditflow.topups.context import Context
+from creditflow.webhooks.jobs import deliver_due as deliver_webhooks
 
 log = logging.getLogger("creditflow.jobs")
 
@@ -41,6 +42,8 @@ class JobRunner:
         await topup_jobs.reconcile_pending(self._topups)
         await topup_jobs.expire_unpaid(self._topups)
         await topup_jobs.retry_pending_refunds(self._topups)
+        # Last, so events the jobs above emitted go out in this same pass.
+        await deliver_webhooks(self._engine, self._clock)
         return swept
 
     async def run_forever(self) -> None:

@@ -30,6 +30,13 @@ from creditflow.db.tables.metering import (
     usage_aggregates,
 )
 from creditflow.db.tables.topups import topup_credits, topup_packages, topup_refunds, topups, webhook_inbox
+from creditflow.db.tables.webhooks import (
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoint_events,
+    webhook_endpoints,
+    webhook_events,
+)
 
 __all__ = [
     "ID",
@@ -61,5 +68,10 @@ __all__ = [
     "transfers",
     "usage_aggregates",
     "wallets",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoint_events",
+    "webhook_endpoints",
+    "webhook_events",
     "webhook_inbox",
 ]

@@ -1,0 +1,37 @@
+"""The catalogue of event types an endpoint can subscribe to. Emitting anything else is a programming error."""
+
+from __future__ import annotations
+
+# type -> when it is sent. The descriptions are the README's and the API docs' list.
+EVENT_TYPES: dict[str, str] = {
+    "customer.created": "A customer was created (its wallet exists).",
+    "wallet.low_balance": "A wallet's available balance crossed below its low-balance threshold.",
+    "wallet.depleted": "A wallet's available balance reached zero.",
+    "credit_grant.expired": "A credit grant expired; its unused remainder went to breakage.",
+    "topup.paid": "A top-up was paid and its credits granted.",
+    "topup.failed": "A top-up's payment failed.",
+    "topup.expired": "A top-up was not paid in time.",
+    "topup.refunded": "A top-up was refunded, in part or in full.",
+    "topup.disputed": "A top-up's payment was disputed (a chargeback).",
+    "invoice.created": "An invoice was issued.",
+    "invoice.paid": "An invoice was paid.",
+    "invoice.voided": "An invoice was voided.",
+    "subscription.created": "A subscription started.",
+    "subscription.renewed": "A subscription was charged for a new period.",
+    "subscription.past_due": "A subscription's renewal could not be charged.",
+    "subscription.suspended": "A subscription stayed past due beyond its grace period.",
+    "subscription.canceled": "A subscription was canceled.",
+    "budget.threshold_reached": "A budget's spend crossed one of its alert thresholds (percent).",
+    "budget.exceeded": "A budget's spend reached 100% of its amount.",
+    "hold.expired": "A hold expired before it was captured or voided; its reservation was released.",
+    "auto_topup.succeeded": "An automatic top-up charged the saved payment method.",
+    "auto_topup.failed": "An automatic top-up's charge was declined.",
+}
+
+
+def is_known(event_type: str) -> bool:
+    return event_type in EVENT_TYPES
+
+
+def unknown_types(event_types: list[str]) -> list[str]:
+    return [t for t in event_types if t not in EVENT_TYPES]

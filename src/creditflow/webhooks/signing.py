@@ -1,0 +1,39 @@
+"""Secrets and signatures per the Standard Webhooks specification (https://www.standardwebhooks.com)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import UTC, datetime
+from math import floor
+from typing import Any
+
+from standardwebhooks import Webhook
+
+SECRET_PREFIX = "whsec_"
+# The spec asks for 24 to 64 random bytes.
+SECRET_BYTES = 32
+
+
+def new_secret() -> str:
+    """`whsec_` + base64 of 32 random bytes: the format the standardwebhooks libraries read."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def payload(event_type: str, created_at: datetime, data: dict[str, Any]) -> str:
+    """The body every endpoint receives: {"type", "timestamp", "data"}, the same bytes on every retry."""
+    timestamp = created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":"))
+
+
+def signed_headers(secret: str, event_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+    """webhook-id (the event id: receivers dedupe on it), webhook-timestamp (this attempt), webhook-signature."""
+    # The library reads the timestamp as UTC whatever its zone says.
+    sent_at = sent_at.astimezone(UTC)
+    return {
+        "content-type": "application/json",
+        "webhook-id": event_id,
+        "webhook-timestamp": str(floor(sent_at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(event_id, sent_at, body),
+    }
