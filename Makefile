@@ -20,7 +20,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 bench: install
 	$(BIN)/python bench/ledger_bench.py

@@ -12,6 +12,7 @@ from creditflow import __version__
 from creditflow.apikeys.endpoints import router as api_keys_router
 from creditflow.apikeys.endpoints import verify_router as api_keys_verify_router
 from creditflow.authorize.endpoints import router as authorize_router
+from creditflow.balance_alerts.endpoints import router as balance_alerts_router
 from creditflow.budgets.endpoints import alerts_router
 from creditflow.budgets.endpoints import router as budgets_router
 from creditflow.clock import Clock, SystemClock
@@ -35,6 +36,9 @@ from creditflow.payments.gateways.registry import GatewayRegistry, build_gateway
 from creditflow.payments.gateways.sandbox import WEBHOOK_PATH, SandboxGateway
 from creditflow.payments.sandbox_pages import http_deliver, sandbox_router
 from creditflow.ratelimit import create_rate_limiter
+from creditflow.reports.endpoints import router as reports_router
+from creditflow.subscriptions.endpoints import plans_router
+from creditflow.subscriptions.endpoints import router as subscriptions_router
 from creditflow.topups.endpoints import gateway_router as topups_gateway_router
 from creditflow.topups.endpoints import packages_router
 from creditflow.topups.endpoints import router as topups_router
@@ -99,7 +103,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
-        alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
+        alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router, plans_router,
+        subscriptions_router, reports_router, balance_alerts_router,
         webhook_endpoints_router, webhook_events_router, webhook_event_types_router,
     ):
         app.include_router(router)

@@ -83,6 +83,17 @@ class Settings(BaseSettings):
         default=15, ge=1, description="Pending top-ups older than this are checked with their gateway."
     )
 
+    smtp_host: str | None = Field(default=None, description="SMTP server for emails; unset: none are sent.")
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="billing@localhost", description="The From address of every email.")
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    subscription_grace_days: int = Field(
+        default=3, ge=0, description="Days a past_due subscription is retried (daily) before it is suspended."
+    )
+
     @field_validator("default_currency")
     @classmethod
     def _unit(cls, value: str) -> str:

@@ -46,9 +46,10 @@ async def test_issuing_paying_and_voiding_invoices_emit_their_events(client, app
     async with transaction(app) as tx:
         await invoices.void(tx, voided.id)
 
+    now_void = ok(await client.get(f"/v1/invoices/{voided.id}"))
     assert await _data(client, "invoice.created") == [
-        {"invoice": created}, {"invoice": {**ok(await client.get(f"/v1/invoices/{voided.id}")),
-                                           "status": "finalized", "voided_at": None}},
+        {"invoice": created},
+        {"invoice": {**now_void, "status": "finalized", "voided_at": None, "amount_due": now_void["total"]}},
     ]
     assert await _data(client, "invoice.paid") == [{"invoice": ok(await client.get(f"/v1/invoices/{paid.id}"))}]
     assert await _data(client, "invoice.voided") == [{"invoice": ok(await client.get(f"/v1/invoices/{voided.id}"))}]

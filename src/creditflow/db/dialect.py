@@ -14,10 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 _POSTGRES = postgresql_asyncpg.dialect()
 
 
-async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING, on either engine."""
+async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING, on either engine; returns how many rows went in."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    await conn.execute(module.insert(table).on_conflict_do_nothing(), rows)
+    statement = module.insert(table).on_conflict_do_nothing()
+    # One row goes through execute(), not executemany(): only then does every driver report the rowcount.
+    result = await conn.execute(statement, rows[0] if len(rows) == 1 else rows)
+    return max(result.rowcount, 0)
 
 
 async def insert_or_add(

@@ -102,4 +102,5 @@ class Invoice:
     paid_at: datetime | None
     voided_at: datetime | None
     lines: list[Line] = field(default_factory=list)
+    amount_paid: int = 0
     tax_lines: list[TaxLine] = field(default_factory=list)

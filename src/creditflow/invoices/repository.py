@@ -34,7 +34,7 @@ def _invoice_from_row(row: Any) -> Invoice:
         description=row.description, metadata=row.metadata, subtotal=row.subtotal, tax=row.tax, total=row.total,
         seller=seller, buyer=buyer, paid_via=row.paid_via, payment_reference=row.payment_reference,
         created_at=row.created_at, updated_at=row.updated_at, finalized_at=row.finalized_at, paid_at=row.paid_at,
-        voided_at=row.voided_at,
+        voided_at=row.voided_at, amount_paid=row.amount_paid,
     )
 
 
@@ -90,6 +90,35 @@ async def insert_invoice(
             metadata=metadata, subtotal=0, tax=0, total=0, created_at=tx.now, updated_at=tx.now,
         )
     )
+
+
+async def add_payment(tx: Tx, invoice_id: str, amount: int) -> bool:
+    """Add `amount` (minor units) to what a finalized invoice has collected, never past its total."""
+    result = await tx.conn.execute(
+        update(invoices)
+        .where(invoices.c.id == invoice_id, invoices.c.status == FINALIZED,
+               invoices.c.amount_paid + amount <= invoices.c.total)
+        .values(amount_paid=invoices.c.amount_paid + amount, updated_at=tx.now)
+    )
+    return result.rowcount == 1
+
+
+async def open_invoice_ids(tx: Tx, customer_id: str) -> list[str]:
+    """The customer's finalized invoices with an amount still due, oldest first."""
+    query = (
+        select(invoices.c.id)
+        .where(invoices.c.customer_id == customer_id, invoices.c.status == FINALIZED,
+               invoices.c.amount_paid < invoices.c.total)
+        .order_by(invoices.c.id)
+    )
+    return list((await tx.conn.execute(query)).scalars().all())
+
+
+async def customers_with_open_invoices(tx: Tx) -> list[str]:
+    query = select(invoices.c.customer_id).where(
+        invoices.c.status == FINALIZED, invoices.c.amount_paid < invoices.c.total
+    ).distinct()
+    return list((await tx.conn.execute(query)).scalars().all())
 
 
 async def append_lines(tx: Tx, invoice_id: str, lines: Sequence[Line]) -> None:

@@ -73,6 +73,7 @@ class InvoiceOut(BaseModel):
     subtotal: str = Field(description="The lines net of tax.")
     tax: str
     total: str = Field(description="subtotal + tax.")
+    amount_due: str = Field(description="What is still to be collected: 0 once paid, and for drafts and voids.")
     seller: SellerOut | None = Field(description="As it was when the invoice was finalized.")
     buyer: BuyerOut | None = Field(description="The customer as it was when the invoice was finalized.")
     paid_via: str | None
@@ -93,6 +94,8 @@ class InvoiceOut(BaseModel):
             tax_lines=[TaxLineOut.of(tax, currency) for tax in invoice.tax_lines],
             subtotal=format_minor(invoice.subtotal, currency), tax=format_minor(invoice.tax, currency),
             total=format_minor(invoice.total, currency),
+            amount_due=format_minor(invoice.total - invoice.amount_paid if invoice.status == "finalized" else 0,
+                                    currency),
             seller=SellerOut.of(invoice.seller) if invoice.seller else None,
             buyer=BuyerOut.of(invoice.buyer) if invoice.buyer else None,
             paid_via=invoice.paid_via, payment_reference=invoice.payment_reference, metadata=invoice.metadata,

@@ -159,10 +159,27 @@ async def mark_paid(tx: Tx, invoice_id: str, *, via: str | None = None, referenc
         raise InvalidRequest("via is 1 to 40 characters", param="via")
     if reference is not None and not 0 < len(reference) <= 255:
         raise InvalidRequest("reference is 1 to 255 characters", param="reference")
-    values = {"status": PAID, "paid_at": tx.now, "paid_via": via, "payment_reference": reference}
+    values = {"status": PAID, "paid_at": tx.now, "paid_via": via, "payment_reference": reference,
+              "amount_paid": (await get_invoice(tx, invoice_id)).total}
     paid = await _move(tx, invoice_id, allowed=(FINALIZED,), values=values, action="be marked paid")
     await _announce(tx, "invoice.paid", paid)
     return paid
+
+
+async def record_payment(
+    tx: Tx, invoice_id: str, amount: int, *, via: str, reference: str | None = None
+) -> Invoice:
+    """Collect `amount` (minor units) of a finalized invoice; the payment that completes it marks it paid."""
+    invoice = await get_invoice(tx, invoice_id)
+    if amount <= 0 or invoice.status != FINALIZED or invoice.amount_paid + amount > invoice.total:
+        raise InvalidRequest(
+            f"invoice '{invoice_id}' is {invoice.status} with {invoice.total - invoice.amount_paid} due",
+            param="amount",
+        )
+    if invoice.amount_paid + amount == invoice.total:
+        return await mark_paid(tx, invoice_id, via=via, reference=reference)
+    await repository.add_payment(tx, invoice_id, amount)
+    return await get_invoice(tx, invoice_id)
 
 
 async def void(tx: Tx, invoice_id: str) -> Invoice:

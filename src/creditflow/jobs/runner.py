@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditflow.balance_alerts.checks import check_balances
+from creditflow.billing.collection import collect_all
+from creditflow.billing.period_close import close_due
 from creditflow.clock import Clock
 from creditflow.config import Settings
 from creditflow.jobs.expiry import purge_idempotency_keys, sweep_due_wallets
+from creditflow.jobs.occurrences import DailyJob, run_daily, runner_name
+from creditflow.mail.delivery import deliver_pending
 from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways
+from creditflow.reports.daily import summarize_day
+from creditflow.subscriptions.renewals import renew_due
 from creditflow.topups import jobs as topup_jobs
 from creditflow.topups.context import Context
 from creditflow.webhooks.jobs import deliver_due as deliver_webhooks
@@ -25,7 +33,15 @@ class JobRunner:
     ) -> None:
         self._engine = engine
         self._clock = clock
+        self._settings = settings
+        self._late_window = timedelta(hours=settings.events_late_window_hours)
         self._interval = settings.expiry_sweep_interval_seconds
+        self._grace = timedelta(days=settings.subscription_grace_days)
+        self._name = runner_name()
+        self._daily_summary = DailyJob(
+            "daily_summary", settings.seller_timezone,
+            lambda day, start, end: summarize_day(engine, day, start, end, clock.now()),
+        )
         self._task: asyncio.Task[None] | None = None
         # `serve` passes the app's gateways (the sandbox remembers outcomes in its process); `worker` builds its own.
         self._topups = Context(
@@ -42,6 +58,13 @@ class JobRunner:
         await topup_jobs.reconcile_pending(self._topups)
         await topup_jobs.expire_unpaid(self._topups)
         await topup_jobs.retry_pending_refunds(self._topups)
+        await renew_due(self._engine, self._clock, self._topups.issuer, grace=self._grace)
+        await run_daily(self._engine, self._daily_summary, now, self._name)
+        await close_due(self._engine, self._clock, self._topups.issuer, late_window=self._late_window,
+                        grace=self._grace)
+        await collect_all(self._engine, self._clock)
+        await check_balances(self._engine, now)
+        await deliver_pending(self._engine, self._clock, self._settings)
         # Last, so events the jobs above emitted go out in this same pass.
         await deliver_webhooks(self._engine, self._clock)
         return swept

@@ -41,6 +41,10 @@ class LateEvent(InvalidRequest):
     code = "event_too_old"
 
 
+class PeriodClosed(InvalidRequest):
+    code = "period_closed"
+
+
 @dataclass(slots=True)
 class _Accepted:
     """An event that passed validation, with its customer, metric and (for real-time metrics) price."""
@@ -69,8 +73,10 @@ async def ingest(
     customers_by_ref = await repository.customers_by_ref(tx, {r.customer for r in requests})
     key_owners = await ledger_repository.api_key_owners(tx, {r.api_key for r in requests if r.api_key})
     candidates = await active_prices(tx, [m.id for m in {m.id: m for m in metrics_by_ref.values()}.values()])
+    closed = await repository.closed_until(tx, {c.id for c in customers_by_ref.values()})
     checked: list[_Accepted | DomainError] = [
-        _validate(tx, r, metrics_by_ref, customers_by_ref, key_owners, candidates, late_window, future_tolerance)
+        _validate(tx, r, metrics_by_ref, customers_by_ref, key_owners, candidates, late_window, future_tolerance,
+                  closed)
         for r in requests
     ]
     accepted = [c for c in checked if isinstance(c, _Accepted)]
@@ -119,6 +125,7 @@ def _validate(
     candidates: list[Price],
     late_window: timedelta,
     future_tolerance: timedelta,
+    closed: dict[str, datetime],
 ) -> _Accepted | DomainError:
     metric = metrics_by_ref.get(request.metric)
     if metric is None or metric.status != "active":
@@ -135,6 +142,8 @@ def _validate(
         return InvalidRequest("timestamp is more than 5 minutes in the future", param="timestamp")
     if timestamp < tx.now - late_window:
         return LateEvent(f"timestamp is older than the late window of {late_window}", param="timestamp")
+    if customer.id in closed and timestamp < closed[customer.id]:
+        return PeriodClosed(f"the usage period before {closed[customer.id].isoformat()} is closed", param="timestamp")
     rejected = undeclared_property(metric, request.properties)
     if rejected is not None:
         return rejected

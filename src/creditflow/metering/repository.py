@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
-from creditflow.db.tables import customers, events, metrics, usage_aggregates
+from creditflow.db.tables import customers, events, metrics, usage_aggregates, usage_closes
 from creditflow.db.tx import Tx
 from creditflow.metering.metrics import Metric, metric_from_row
 from creditflow.metering.models import Aggregate, EventResult
@@ -138,3 +138,16 @@ def event_from_row(row: Any) -> EventResult:
         refunded=row.refunded,
         created_at=row.created_at,
     )
+
+
+async def closed_until(tx: Tx, customer_ids: set[str]) -> dict[str, datetime]:
+    """The end of each customer's latest closed usage period (billing/period_close.py): events before it are
+    refused."""
+    if not customer_ids:
+        return {}
+    rows = await tx.conn.execute(
+        select(usage_closes.c.customer_id, func.max(usage_closes.c.period_end))
+        .where(usage_closes.c.customer_id.in_(customer_ids))
+        .group_by(usage_closes.c.customer_id)
+    )
+    return {customer_id: end for customer_id, end in rows}

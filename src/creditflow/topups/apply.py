@@ -16,9 +16,13 @@ from creditflow.ledger.debt import record_debt
 from creditflow.ledger.expiry import lock_and_sweep
 from creditflow.ledger.grants import get_grant
 from creditflow.ledger.holds import get_hold, void_hold
+from creditflow.mail import messages
+from creditflow.mail.outbox import queue_for_customer
 from creditflow.payments.gateways.base import PaymentKind, PaymentStatus
+from creditflow.subscriptions.renewals import renew_unpaid
 from creditflow.topups import repository
 from creditflow.topups.crediting import credit_topup, take_back_unspent
+from creditflow.topups.events import emit_topup
 from creditflow.topups.models import (
     CREDITED,
     DISPUTED,
@@ -92,17 +96,26 @@ async def _paid(tx: Tx, topup: Topup, status: PaymentStatus, issuer: Issuer, sou
         return await flag(tx, topup, f"not credited: {problem}")
     credit = await credit_topup(tx, topup, issuer, reference=status.payment_id or topup.gateway_reference)
     await repository.insert_credit(tx, topup.id, credit, source)
+    # Money came in: what the customer's subscriptions could not pay for is paid now.
+    await renew_unpaid(tx, topup.customer_id, issuer)
+    await queue_for_customer(tx, topup.customer_id, messages.topup_receipt(
+        topup.total, topup.currency, topup.credits, topup.bonus_credits, topup.credit_unit, credit.invoice_id,
+    ))
     await repository.move_status(
         tx, topup.id, allowed=UNPAID, status=PAID, paid_at=tx.now, payment_id=status.payment_id,
         payment_method=status.payment_method, failure_reason=None,
     )
+    await emit_topup(tx, "topup.paid", topup.id)
     return CREDITED_NOW
 
 
 async def _move_unpaid(tx: Tx, topup: Topup, status: str, **values: str) -> str:
     # Only a pending order fails or expires: a paid one stays paid, and a failed one need not also expire.
     moved = await repository.move_status(tx, topup.id, allowed=(PENDING,), status=status, **values)
-    return MOVED if moved else UNCHANGED
+    if not moved:
+        return UNCHANGED
+    await emit_topup(tx, f"topup.{status}", topup.id)
+    return MOVED
 
 
 async def _refund_reported(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
@@ -179,4 +192,5 @@ async def _disputed(tx: Tx, topup: Topup, status: PaymentStatus) -> str:
         tx, topup.id, allowed=CREDITED, status=DISPUTED, disputed_debt=spent,
         review_reason=f"disputed ({status.raw_status}): {note}",
     )
+    await emit_topup(tx, "topup.disputed", topup.id)
     return MOVED

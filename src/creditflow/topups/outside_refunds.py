@@ -14,6 +14,7 @@ from creditflow.ledger.debt import record_debt
 from creditflow.ledger.expiry import lock_and_sweep
 from creditflow.ledger.grants import get_grant
 from creditflow.topups import repository
+from creditflow.topups.events import emit_topup, refund_data
 from creditflow.topups.models import PARTIALLY_REFUNDED, REFUNDABLE, REFUNDED, Topup
 from creditflow.topups.refund_holds import ceil_share, hold_on_lots, take_back, unheld
 
@@ -60,4 +61,7 @@ async def take_back_for_outside_refund(tx: Tx, topup: Topup, amount: int) -> str
         tx, topup.id, allowed=REFUNDABLE, status=REFUNDED if refunded >= topup.total else PARTIALLY_REFUNDED,
         amount_refunded=refunded,
     )
+    refund = await repository.load_refund(tx, refund_id)
+    assert refund is not None
+    await emit_topup(tx, "topup.refunded", topup.id, refund=refund_data(refund, topup))
     return note

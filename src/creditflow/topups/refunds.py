@@ -26,6 +26,7 @@ from creditflow.payments.gateways.errors import GatewayRefused
 from creditflow.topups import repository
 from creditflow.topups.apply import flag
 from creditflow.topups.context import Context
+from creditflow.topups.events import emit_topup, refund_data
 from creditflow.topups.models import PARTIALLY_REFUNDED, REFUND_MANUAL, REFUNDABLE, REFUNDED, Refund, Topup
 from creditflow.topups.refund_holds import ceil_share, hold_on_lots, take_back, unheld
 from creditflow.topups.service import charge_step, get_topup
@@ -158,6 +159,8 @@ async def _finish(tx: Tx, refund: Refund, result: RefundResult) -> None:
     refunded = topup.amount_refunded + refund.amount
     status = REFUND_MANUAL if manual else REFUNDED if refunded == topup.total else PARTIALLY_REFUNDED
     await repository.move_status(tx, topup.id, allowed=REFUNDABLE, status=status, amount_refunded=refunded)
+    finished = await _load_refund(tx, refund.id)
+    await emit_topup(tx, "topup.refunded", topup.id, refund=refund_data(finished, topup))
 
 
 async def _load_refund(tx: Tx, refund_id: str) -> Refund:

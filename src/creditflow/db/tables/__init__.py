@@ -11,8 +11,10 @@ from creditflow.db.tables.access import (
     operator_keys,
 )
 from creditflow.db.tables.base import ID, metadata
+from creditflow.db.tables.billing import usage_closes
 from creditflow.db.tables.budgets import alerts, budget_usage, budgets, hold_budgets
 from creditflow.db.tables.invoices import invoice_counters, invoice_lines, invoice_tax_lines, invoices
+from creditflow.db.tables.jobs import daily_reports, job_runs
 from creditflow.db.tables.ledger import (
     accounts,
     credit_grants,
@@ -29,6 +31,8 @@ from creditflow.db.tables.metering import (
     prices,
     usage_aggregates,
 )
+from creditflow.db.tables.notifications import balance_alerts, email_outbox
+from creditflow.db.tables.subscriptions import plans, subscription_charges, subscriptions
 from creditflow.db.tables.topups import topup_credits, topup_packages, topup_refunds, topups, webhook_inbox
 from creditflow.db.tables.webhooks import (
     webhook_attempts,
@@ -42,11 +46,14 @@ __all__ = [
     "ID",
     "accounts",
     "alerts",
+    "balance_alerts",
     "budget_usage",
     "budgets",
     "credit_grants",
     "customer_api_keys",
     "customers",
+    "daily_reports",
+    "email_outbox",
     "events",
     "hold_allocations",
     "hold_budgets",
@@ -56,17 +63,22 @@ __all__ = [
     "invoice_lines",
     "invoice_tax_lines",
     "invoices",
+    "job_runs",
     "metadata",
     "metrics",
     "operations",
     "operator_keys",
+    "plans",
     "prices",
+    "subscription_charges",
+    "subscriptions",
     "topup_credits",
     "topup_packages",
     "topup_refunds",
     "topups",
     "transfers",
     "usage_aggregates",
+    "usage_closes",
     "wallets",
     "webhook_attempts",
     "webhook_deliveries",

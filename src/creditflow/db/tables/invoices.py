@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from creditflow.db.tables.base import ID, metadata
@@ -36,6 +37,8 @@ invoices = Table(
     Column("subtotal", BigInteger, nullable=False),
     Column("tax", BigInteger, nullable=False),
     Column("total", BigInteger, nullable=False),
+    # Collected so far: a period-close invoice the balance could not cover stays finalized with the rest due.
+    Column("amount_paid", BigInteger, nullable=False, server_default=text("0")),
     Column("seller_name", String(255)),
     Column("seller_address", Text),
     Column("seller_tax_id", String(64)),

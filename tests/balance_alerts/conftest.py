@@ -1,0 +1,3 @@
+from tests.mail.smtp_sink import settings, smtp
+
+__all__ = ["settings", "smtp"]
