@@ -34,6 +34,8 @@ from bench.harness import (
     arguments,
     cpu_line,
     create_customers,
+    database_cpu_line,
+    database_cpu_seconds,
     each_engine,
     expect,
     fresh_database,
@@ -139,28 +141,32 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
         customers = await create_customers(server, args.clients, GRANT)
         await create_metric_and_price(server)
 
-        cpu_before = server.worker_cpu_seconds()
+        cpu_before, db_before = server.worker_cpu_seconds(), await database_cpu_seconds(database)
         ingest, accepted, rejected = await ingest_phase(server, customers, args.seconds)
-        cpu_after = server.worker_cpu_seconds()
+        cpu_after, db_after = server.worker_cpu_seconds(), await database_cpu_seconds(database)
         requests = ingest.summary()["ops_per_s"]
         print(line(f"POST /v1/events/batch ({BATCH} events)", ingest, "events", done=accepted)
               + f"   ({requests:.0f} requests/s)")
         if rejected:
             print(f"  events not accepted: {dict(rejected)}")
-        print(cpu_line(cpu_before, cpu_after, ingest.elapsed))
+        print(cpu_line(cpu_before, cpu_after, ingest.elapsed, accepted))
+        if db_after:
+            print(database_cpu_line(db_before, db_after, ingest.elapsed, accepted))
         expected = accepted * Decimal(PRICE)
         if await charged(server, customers) != expected:
             raise RuntimeError(f"the wallets did not go down by {accepted} events x {PRICE} = {expected}")
         print(f"  {accepted} events accepted, wallets down by exactly {expected} ({accepted} x {PRICE})", flush=True)
 
         if await authorize_available(server, customers[0]):
-            cpu_before = server.worker_cpu_seconds()
+            cpu_before, db_before = server.worker_cpu_seconds(), await database_cpu_seconds(database)
             pairs, refused = await authorize_phase(server, customers, args.seconds)
-            cpu_after = server.worker_cpu_seconds()
+            cpu_after, db_after = server.worker_cpu_seconds(), await database_cpu_seconds(database)
             print(line("authorize + capture (pairs)", pairs, "pairs"))
             if refused:
                 print(f"  authorizations refused: {dict(refused)}")
-            print(cpu_line(cpu_before, cpu_after, pairs.elapsed))
+            print(cpu_line(cpu_before, cpu_after, pairs.elapsed, len(pairs.latencies)))
+            if db_after:
+                print(database_cpu_line(db_before, db_after, pairs.elapsed, len(pairs.latencies)))
         else:
             print("  authorize: endpoint not available")
     finally:

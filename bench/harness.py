@@ -115,20 +115,56 @@ class Server:
             self.process.kill()
 
 
+_HAS_PROC = Path("/proc/self/stat").exists()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of one process, from /proc/PID/stat (fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_line(before: list[float], after: list[float], elapsed: float) -> str:
+def cpu_line(before: list[float], after: list[float], elapsed: float, done: int | None = None) -> str:
     """How the phase's work spread over the server's processes: uvicorn gives each keep-alive connection
-    to whichever worker accepts it first, so the split can be uneven."""
+    to whichever worker accepts it first, so the split can be uneven. With `done`, also per unit of work."""
     if not after or len(before) != len(after):
         return "  server CPU: not measured"
     used = " + ".join(f"{b - a:.1f}" for a, b in zip(before, after, strict=True))
+    per_unit = ""
+    if done:
+        total = sum(b - a for a, b in zip(before, after, strict=True))
+        per_unit = f"; {total / done * 1e6:.0f} us per unit"
     return (f"  server CPU: {used} s over {elapsed:.1f} s ({len(after)} process(es); {os.cpu_count()} cores, "
-            "shared with the database and the load generator)")
+            f"shared with the database and the load generator{per_unit})")
+
+
+async def database_cpu_seconds(database: Database) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL server process connected to the bench database (Linux
+    /proc, and the server on this machine); empty for SQLite, which runs inside the server's processes."""
+    if database.postgres_dsn is None or not _HAS_PROC:
+        return {}
+    conn = await asyncpg.connect(database.postgres_dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    used = {}
+    for row in rows:
+        try:
+            used[row["pid"]] = _cpu_seconds(row["pid"])
+        except (OSError, IndexError, ValueError):
+            continue
+    return used
+
+
+def database_cpu_line(before: dict[int, float], after: dict[int, float], elapsed: float, done: int) -> str:
+    """The database's share: its server processes' CPU over the phase, per unit of work done."""
+    if not after:
+        return ""
+    used = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    return f"  database CPU: {used:.1f} s over {elapsed:.1f} s ({used / max(done, 1) * 1e6:.0f} us per unit)"
 
 
 async def expect(conn: Connection, status: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -164,19 +200,19 @@ class Database:
     postgres_dsn: str | None = None
 
 
-async def fresh_database(engine: str, workdir: Path) -> Database:
-    """A new SQLite file in `workdir`, or the PostgreSQL bench database dropped and created again."""
+async def fresh_database(engine: str, workdir: Path, name: str = PG_DB) -> Database:
+    """A new SQLite file in `workdir`, or the PostgreSQL database `name` dropped and created again."""
     if engine == "sqlite":
         path = workdir / "bench.db"
         path.unlink(missing_ok=True)
         return Database(engine, f"sqlite+aiosqlite:///{path}", "synchronous=FULL, WAL", sqlite_path=path)
     admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{PG_DB}"')
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
     setting = await admin.fetchval("SHOW synchronous_commit")
     version = await admin.fetchval("SHOW server_version")
     await admin.close()
-    dsn = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}"
+    dsn = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
     return Database(engine, url, f"PostgreSQL {version.split()[0]}, synchronous_commit={setting}", postgres_dsn=dsn)
 

@@ -106,21 +106,30 @@ async def test_a_thousand_messages_with_retries_cost_exactly_a_thousand_times_10
         ("messages", "1", "100", "CREDITS", "0")
     }
 
-    # The wallet's history: the grant, then one debit of 100 per message, each naming its event and
-    # moving 100 credits from the lot to revenue.
+    # The wallet's history: the grant, then one debit of 100 per message sent singly, naming its event,
+    # and one debit of 10,000 per batch (its 100 new messages share it), counting its events; each moves
+    # the credits from the lot to revenue, and every event names the debit that charged it.
     history = await every_page(client, "/v1/transactions", customer=customer)
-    assert len(history) == 1001
+    assert len(history) == 1 + SINGLES + (MESSAGES - SINGLES) // BATCH
     grant_op = history[-1]
     assert (grant_op["kind"], grant_op["amount"], grant_op["currency"], grant_op["reference"]) == (
         "grant", "100050", "CREDITS", lot["id"]
     )
     assert moves(grant_op) == [("sys_topups_CREDITS", lot["id"], "100050", "grant")]
-    debits = history[:-1]
-    assert {(op["kind"], op["amount"], op["currency"], op["description"]) for op in debits} == {
+    singles, batches = history[-1 - SINGLES:-1], history[:-1 - SINGLES]
+    assert {(op["kind"], op["amount"], op["currency"], op["description"]) for op in singles} == {
         ("debit", "100", "CREDITS", "usage: messages")
     }
-    assert {tuple(moves(op)) for op in debits} == {((lot["id"], "sys_revenue_CREDITS", "100", "debit"),)}
-    assert sorted(op["metadata"]["event"] for op in debits) == sorted(event_ids.values())
+    assert {tuple(moves(op)) for op in singles} == {((lot["id"], "sys_revenue_CREDITS", "100", "debit"),)}
+    assert sorted(op["metadata"]["event"] for op in singles) == sorted(event_ids[f"msg-{n}"] for n in range(SINGLES))
+    assert {(op["kind"], op["amount"], op["description"], tuple(sorted(op["metadata"].items()))) for op in batches} == {
+        ("debit", "10000", "usage: messages", (("events", "100"), ("metric", "messages")))
+    }
+    assert {tuple(moves(op)) for op in batches} == {((lot["id"], "sys_revenue_CREDITS", "10000", "debit"),)}
+    by_operation: dict[str, int] = {}
+    for event in events:
+        by_operation[event["operation"]] = by_operation.get(event["operation"], 0) + 1
+    assert by_operation == {op["id"]: 1 for op in singles} | {op["id"]: 100 for op in batches}
 
     usage = ok(await client.get(f"/v1/customers/{customer}/usage", params={"group_by": "metric", "to": REPORT_END}))
     assert [(b["metric"], b["currency"], b["units"], b["events"], b["cost"]) for b in usage["data"]] == [
@@ -133,7 +142,7 @@ async def test_a_thousand_messages_with_retries_cost_exactly_a_thousand_times_10
     assert (refused["accepted"], refused["duplicates"], refused["rejected"]) == (0, 0, 2)
     assert {(r["error"]["code"], r["error"]["status"]) for r in refused["results"]} == {("insufficient_funds", 402)}
     assert len(await every_page(client, "/v1/events", customer=customer)) == 1000
-    assert len(await every_page(client, "/v1/transactions", customer=customer)) == 1001
+    assert len(await every_page(client, "/v1/transactions", customer=customer)) == len(history)
     assert balance(await wallet(client, customer, "CREDITS")) == ("50", "0", "50")
 
     # 50 more make exactly 100: the refused message goes through now (it was never recorded, so it is

@@ -66,3 +66,19 @@ async def fetch_mappings(
             sql, names, defaults = _compiled_for_postgres(statement)
             return await driver.fetch(sql, *[params[n] if n in params else defaults[n] for n in names])
     return [row._mapping for row in (await conn.execute(statement, params)).all()]
+
+
+class MappingRow:
+    """Attribute access to a mapping row (fetch_mappings), as the row converters written for
+    SQLAlchemy rows expect."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: Mapping[str, Any]) -> None:
+        self._mapping = mapping
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None

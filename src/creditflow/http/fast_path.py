@@ -1,4 +1,4 @@
-"""A lean front door for the group-committed hot path (POST /v1/debits).
+"""A lean front door for the group-committed hot paths (POST /v1/debits, POST /v1/events/batch).
 
 FastAPI's routing, dependency solving and response validation cost about as much CPU as the debit
 itself. This middleware serves only the common case: a JSON body that parses and validates. It
@@ -30,6 +30,15 @@ MAX_FAST_BODY = 64 * 1024
 # Turns a parsed JSON body into a response, or returns None when it does not validate.
 FastHandler = Callable[[Request, Any], Awaitable[Response | None]]
 
+# Handlers a domain package registers when it is imported (see register), served in addition to the
+# routes the app passes in, so a new hot path needs no change to the app factory.
+_REGISTERED: dict[tuple[str, str], FastHandler] = {}
+
+
+def register(method: str, path: str, handler: FastHandler) -> None:
+    """Serve `method path` (an exact path, no parameters) through `handler` in every app."""
+    _REGISTERED[(method, path)] = handler
+
 
 class FastPath:
     """Outermost ASGI layer: serves the routes it knows in their common case, passes on everything else."""
@@ -39,7 +48,10 @@ class FastPath:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = self.routes.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
+        handler = None
+        if scope["type"] == "http":
+            key = (scope.get("method", ""), scope.get("path", ""))
+            handler = self.routes.get(key) or _REGISTERED.get(key)
         if handler is None or not _is_small_json(scope):
             await self.app(scope, receive, send)
             return

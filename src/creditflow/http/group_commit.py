@@ -7,6 +7,11 @@ idempotent replays in that same transaction, and commits once. With 32 clients t
 inside the batch's transaction, so a revoked key is refused exactly as on the per-request path.
 If a whole batch fails unexpectedly, its requests are re-run one by one so one bad request cannot
 take the others down.
+
+With `inline=True` there are no consumer tasks (nothing to start or stop with the app): a request that
+finds a free slot (`consumers` of them) runs, in its own task, the batch of every request waiting at that
+moment, its own included; the others wait for their answers. Used where the committer is created on
+first use rather than by the app factory (POST /v1/events/batch).
 """
 
 from __future__ import annotations
@@ -38,12 +43,17 @@ R = TypeVar("R")
 Out = TypeVar("Out")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Submission(Generic[R]):
     item: R
     key_hash: str
     claim: idempotency.Claim | None
     future: asyncio.Future[Response] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    taken: bool = False
+
+
+def _all_scopes(scopes: str) -> bool:
+    return scopes == ALL_SCOPES
 
 
 class GroupCommitter(Generic[R, Out]):
@@ -57,6 +67,8 @@ class GroupCommitter(Generic[R, Out]):
         *,
         consumers: int = 2,
         max_batch: int = 256,
+        permitted: Callable[[str], bool] = _all_scopes,
+        inline: bool = False,
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -65,8 +77,12 @@ class GroupCommitter(Generic[R, Out]):
         self._set_actor = set_actor
         self._consumers = consumers
         self._max_batch = max_batch
+        self._permitted = permitted
+        self._inline = inline
         self._queue: asyncio.Queue[_Submission[R]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._waiting: list[_Submission[R]] = []
+        self._slots: asyncio.Semaphore | None = None
 
     async def submit(self, request: Request, item: R) -> Response:
         """Authenticate, claim the Idempotency-Key if any, and wait for the batch that runs `item`."""
@@ -86,9 +102,26 @@ class GroupCommitter(Generic[R, Out]):
                 return idempotency.replay_response(outcome)
             claim = outcome
         submission = _Submission(item, hash_key(secret), claim)
+        if self._inline:
+            return await self._lead(submission)
         self._ensure_started()
         assert self._queue is not None
         await self._queue.put(submission)
+        return await submission.future
+
+    async def _lead(self, submission: _Submission[R]) -> Response:
+        """Wait for a slot; then, unless another request's batch has taken this one, run the waiting batch."""
+        self._waiting.append(submission)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._consumers)
+        async with self._slots:
+            while not submission.taken:
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: len(batch)]
+                for taken in batch:
+                    taken.taken = True
+                # Its own task, shielded: the others' answers do not depend on this request staying around.
+                await asyncio.shield(asyncio.create_task(self._run_or_split(batch)))
         return await submission.future
 
     def _ensure_started(self) -> None:
@@ -112,18 +145,21 @@ class GroupCommitter(Generic[R, Out]):
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            try:
-                await self._run(batch)
-            except Exception as exc:
-                if len(batch) == 1:
-                    await self._fail(batch[0], exc)
-                else:
-                    log.warning("batch of %d failed (%s); re-running one by one", len(batch), exc)
-                    for submission in batch:
-                        try:
-                            await self._run([submission])
-                        except Exception as single:
-                            await self._fail(submission, single)
+            await self._run_or_split(batch)
+
+    async def _run_or_split(self, batch: list[_Submission[R]]) -> None:
+        try:
+            await self._run(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                await self._fail(batch[0], exc)
+            else:
+                log.warning("batch of %d failed (%s); re-running one by one", len(batch), exc)
+                for submission in batch:
+                    try:
+                        await self._run([submission])
+                    except Exception as single:
+                        await self._fail(submission, single)
 
     async def _fail(self, submission: _Submission[R], exc: Exception) -> None:
         if submission.claim is not None:
@@ -141,7 +177,7 @@ class GroupCommitter(Generic[R, Out]):
                 actor, scopes = actors.get(submission.key_hash, (None, None))
                 if actor is None:
                     answers.append((submission, Unauthenticated("the operator key is not valid or has been revoked")))
-                elif scopes != ALL_SCOPES:
+                elif not self._permitted(scopes or ""):
                     answers.append((submission, scope_forbidden(scopes or "")))
                 else:
                     self._set_actor(submission.item, actor)

@@ -26,9 +26,8 @@ from creditflow.errors import DomainError, InsufficientFunds, NotFound, WalletNo
 from creditflow.ids import new_id
 from creditflow.ledger import repository
 from creditflow.ledger.bulk_write import SpendBatch, write_batch
-from creditflow.ledger.draw import plan_draw
 from creditflow.ledger.expiry import sweep_wallet
-from creditflow.ledger.models import OVERDRAFT, DebitResult, Lot, WalletState, system_account_id
+from creditflow.ledger.models import OVERDRAFT, DebitResult, Draw, Lot, WalletState, system_account_id
 from creditflow.ledger.repository import draw_order
 
 
@@ -163,6 +162,100 @@ def find_book(books: list[WalletBook], customer: str, unit: str | None) -> Walle
     )
 
 
+@dataclass(slots=True)
+class SharedDebit:
+    """One debit operation that several charges on one locked wallet add up to, with one transfer per
+    account drawn: a batch's usage events of one (wallet, api key) are one ledger operation, not one each.
+
+    `drawn` keeps the accounts in the order they were first drawn (a refund walks it backwards).
+    """
+
+    id: str
+    book: WalletBook
+    api_key_id: str | None
+    watching: list[BudgetState]
+    amount: int = 0
+    charges: int = 0
+    drawn: dict[str, int] = field(default_factory=dict)
+
+
+def open_debit(book: WalletBook, api_key_id: str | None = None) -> SharedDebit:
+    """A new, empty debit on a locked wallet; it writes nothing until add_charge and close_debit."""
+    return SharedDebit(new_id("op"), book, api_key_id, budget_guard.applicable(book.budgets, api_key_id))
+
+
+def add_charge(tx: Tx, batch: SpendBatch, debit: SharedDebit, amount: int) -> None:
+    """Plan `amount` more on `debit`: lots in draw order, then the overdraft; the in-memory balances (and
+    budget spend) move with it.
+
+    Raises InsufficientFunds or BudgetExceeded, having changed nothing, when the wallet cannot cover
+    `amount` or a blocking budget would be exceeded.
+    """
+    book = debit.book
+    wallet = book.state
+    if amount > wallet.posted - wallet.held + wallet.credit_limit:
+        raise InsufficientFunds(
+            "the wallet's available balance does not cover this amount", param="amount",
+            details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
+        )
+    if debit.watching:
+        budget_guard.check(debit.watching, amount)
+    # Planned in full before anything moves, so a shortfall changes nothing.
+    plan: list[tuple[Lot, int]] = []
+    left = amount
+    for lot in book.lots:
+        available = lot.posted - lot.held + lot.credit_limit
+        if available > 0:
+            take = available if available < left else left
+            plan.append((lot, take))
+            left -= take
+            if not left:
+                break
+    if left:
+        if book.overdraft.available < left:
+            raise InsufficientFunds("the wallet's available balance does not cover this amount", param="amount")
+        plan.append((book.overdraft, left))
+    account_deltas, drawn = batch.account_deltas, debit.drawn
+    for lot, take in plan:
+        lot.posted -= take
+        account_deltas[lot.account_id] = account_deltas.get(lot.account_id, 0) - take
+        drawn[lot.account_id] = drawn.get(lot.account_id, 0) + take
+    wallet.posted -= amount
+    batch.wallet_deltas[wallet.id] = batch.wallet_deltas.get(wallet.id, 0) - amount
+    debit.amount += amount
+    debit.charges += 1
+    if debit.watching:
+        budget_guard.record_spend(batch.budgets, debit.watching, amount, tx.now)
+
+
+def close_debit(
+    tx: Tx,
+    batch: SpendBatch,
+    debit: SharedDebit,
+    *,
+    actor: str | None = None,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> None:
+    """Add the debit's operation and its transfers (one per account drawn) to `batch`; nothing if it is empty."""
+    if not debit.amount:
+        return
+    wallet = debit.book.state
+    revenue = system_account_id("revenue", wallet.unit)
+    now = tx.now
+    batch.operations.append(
+        {"id": debit.id, "kind": "debit", "customer_id": wallet.customer_id, "wallet_id": wallet.id,
+         "unit": wallet.unit, "amount": debit.amount, "reversed_amount": 0, "reference_id": None,
+         "actor": actor or tx.actor, "description": description, "metadata": metadata or {}, "created_at": now,
+         "api_key_id": debit.api_key_id}
+    )
+    batch.transfers += [
+        {"id": new_id("trf"), "operation_id": debit.id, "debit_account_id": account_id,
+         "credit_account_id": revenue, "amount": amount, "unit": wallet.unit, "kind": "debit", "created_at": now}
+        for account_id, amount in debit.drawn.items()
+    ]
+
+
 def charge(
     tx: Tx,
     batch: SpendBatch,
@@ -180,39 +273,13 @@ def charge(
     Raises InsufficientFunds or BudgetExceeded, having changed nothing, when the wallet cannot cover
     `amount` or a blocking budget would be exceeded.
     """
-    wallet = book.state
-    if amount > wallet.available:
-        raise InsufficientFunds(
-            "the wallet's available balance does not cover this amount", param="amount",
-            details={"available": money.format(wallet.available, wallet.unit), "currency": wallet.unit},
-        )
-    watching = budget_guard.applicable(book.budgets, api_key_id)
-    budget_guard.check(watching, amount)
-    draws = plan_draw(book.lots, book.overdraft, amount)
-    by_account = {lot.account_id: lot for lot in book.lots}
-    debit_id = new_id("op")
-    revenue = system_account_id("revenue", wallet.unit)
-    for draw in draws:
-        by_account.get(draw.account_id, book.overdraft).posted -= draw.amount
-        batch.account_deltas[draw.account_id] = batch.account_deltas.get(draw.account_id, 0) - draw.amount
-        batch.transfers.append(
-            {"id": new_id("trf"), "operation_id": debit_id, "debit_account_id": draw.account_id,
-             "credit_account_id": revenue, "amount": draw.amount, "unit": wallet.unit, "kind": "debit",
-             "created_at": tx.now}
-        )
-    wallet.posted -= amount
-    batch.wallet_deltas[wallet.id] = batch.wallet_deltas.get(wallet.id, 0) - amount
-    batch.operations.append(
-        {"id": debit_id, "kind": "debit", "customer_id": wallet.customer_id, "wallet_id": wallet.id,
-         "unit": wallet.unit, "amount": amount, "reversed_amount": 0, "reference_id": None,
-         "actor": actor or tx.actor, "description": description, "metadata": metadata or {}, "created_at": tx.now,
-         "api_key_id": api_key_id}
-    )
-    budget_guard.record_spend(batch.budgets, watching, amount, tx.now)
+    debit = open_debit(book, api_key_id)
+    add_charge(tx, batch, debit, amount)
+    close_debit(tx, batch, debit, actor=actor, description=description, metadata=metadata)
     return DebitResult(
-        id=debit_id, customer_id=wallet.customer_id, unit=wallet.unit, amount=amount, refunded=0, drawn=draws,
-        wallet=replace(wallet), description=description, metadata=metadata or {}, created_at=tx.now,
-        api_key_id=api_key_id,
+        id=debit.id, customer_id=book.state.customer_id, unit=book.state.unit, amount=amount, refunded=0,
+        drawn=[Draw(account_id, drawn) for account_id, drawn in debit.drawn.items()], wallet=replace(book.state),
+        description=description, metadata=metadata or {}, created_at=tx.now, api_key_id=api_key_id,
     )
 
 

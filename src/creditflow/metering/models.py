@@ -16,6 +16,9 @@ class EventRequest:
     properties: dict[str, Any] = field(default_factory=dict)
     api_key: str | None = None
     actor: str | None = None
+    # Which request of a group-committed transaction it came in: its charged events share a debit only
+    # with the other events of that request.
+    origin: int = 0
 
 
 @dataclass(slots=True)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from creditflow.customers.service import get_customer
+from creditflow.db.dialect import MappingRow, fetch_mappings, one_of_param
 from creditflow.db.pagination import newest_first
 from creditflow.db.tables import prices
 from creditflow.db.tx import Tx
@@ -166,9 +167,16 @@ async def archive_price(tx: Tx, price_id: str) -> Price:
     return await get_price(tx, price_id)
 
 
+@functools.cache
+def _active_prices_query(dialect: str) -> Select[Any]:
+    """Built once per dialect: events look prices up on every request."""
+    return select(prices).where(one_of_param(dialect, prices.c.metric_id, "metric_ids"), prices.c.status == "active")
+
+
 async def active_prices(tx: Tx, metric_ids: list[str]) -> list[Price]:
-    rows = await tx.conn.execute(select(prices).where(prices.c.metric_id.in_(metric_ids), prices.c.status == "active"))
-    return [price_from_row(r) for r in rows.all()]
+    rows = await fetch_mappings(tx.conn, _active_prices_query(tx.conn.dialect.name), {"metric_ids": list(metric_ids)})
+    return [price_from_row(MappingRow(r)) for r in rows]
+
 
 
 def by_precedence(candidates: Sequence[Price], *, metric_id: str, customer_id: str, currency: str) -> list[Price]:
@@ -179,11 +187,3 @@ def by_precedence(candidates: Sequence[Price], *, metric_id: str, customer_id: s
     return sorted(
         eligible, key=lambda p: (p.customer_id is None, -len(p.filters), p.currency != currency, p.created_at, p.id)
     )
-
-
-def choose_price(
-    candidates: list[Price], *, metric_id: str, customer_id: str, currency: str, properties: dict[str, Any]
-) -> Price | None:
-    """The most specific price that matches an event (see by_precedence)."""
-    ordered = by_precedence(candidates, metric_id=metric_id, customer_id=customer_id, currency=currency)
-    return next((p for p in ordered if p.matches(properties)), None)

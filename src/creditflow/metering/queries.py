@@ -61,14 +61,25 @@ async def list_events(
 
 
 async def refund_event(tx: Tx, event_id: str) -> RefundResult:
-    """Refund what is left of an event's charge, through the same path as POST /v1/debits/{id}/refund."""
+    """Refund what is left of an event's charge, through the same path as POST /v1/debits/{id}/refund.
+
+    An event's debit may be shared with the other events of its batch (same wallet and api key): only this
+    event's cost is refunded from it. The event's own `refunded` is claimed with a conditional UPDATE, so a
+    second (or concurrent) refund of the same event is refused even while its debit still has other events'
+    charges left to refund."""
     event = await get_event(tx, event_id)
     if event.operation_id is None or event.cost <= 0 or event.refunded >= event.cost:
         raise NothingToRefund(f"event {event_id} has no charge left to refund", param="id")
-    refund = await refund_debit(tx, event.operation_id, event.cost - event.refunded)
-    await tx.conn.execute(
-        update(events).where(events.c.id == event_id).values(refunded=events.c.refunded + refund.amount)
+    amount = event.cost - event.refunded
+    refund = await refund_debit(tx, event.operation_id, amount)
+    claimed = await tx.conn.execute(
+        update(events)
+        .where(events.c.id == event_id, events.c.cost - events.c.refunded >= refund.amount)
+        .values(refunded=events.c.refunded + refund.amount)
     )
+    if claimed.rowcount != 1:
+        # Refunded concurrently: the request fails and its transaction, this refund included, rolls back.
+        raise NothingToRefund(f"event {event_id} has no charge left to refund", param="id")
     return refund
 
 
@@ -214,7 +225,7 @@ def _priced_events(
     dialect: str, metric: Metric, prices: list[Price], *, customer_id: str, since: datetime, end: datetime
 ) -> Subquery:
     """A metric's events in [since, end) with the price each takes (the first in `prices` order it matches,
-    as choose_price picks them), that price's currency, and the metric's value per event."""
+    as rating picks them), that price's currency, and the metric's value per event."""
     price_id: ColumnElement[Any] = null()
     currency: ColumnElement[Any] = null()
     if prices:

@@ -142,6 +142,12 @@ class EventOut(BaseModel):
     cost: str
     currency: str | None
     refunded: str
+    operation: str | None = Field(
+        default=None,
+        description="The ledger operation (GET /v1/transactions) that charged or credited the event. The charged "
+        "events of one batch request with the same customer wallet and api_key share one debit, which records "
+        "how many events it covers; refunding an event takes back only that event's cost.",
+    )
     duplicate: bool = False
     wallet: WalletAvailable | None = None
     created_at: datetime
@@ -163,6 +169,7 @@ class EventOut(BaseModel):
             cost=money.format(event.cost, unit),
             currency=event.currency,
             refunded=money.format(event.refunded, unit),
+            operation=event.operation_id,
             duplicate=event.duplicate,
             wallet=wallet,
             created_at=event.created_at,
@@ -182,6 +189,58 @@ class BatchOut(BaseModel):
     duplicates: int
     rejected: int
     results: list[BatchItemOut]
+
+
+def _instant(moment: datetime) -> str:
+    """A datetime as pydantic writes it in JSON."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class EventDocuments:
+    """EventOut documents as plain dicts, for the batch endpoint (up to 1,000 per request, so without a pydantic
+    model per event); what repeats across a batch's events (instants, amounts) is formatted once.
+    tests/metering/test_render.py holds each document equal to EventOut.of(event)."""
+
+    def __init__(self) -> None:
+        self._instants: dict[datetime, str] = {}
+        self._amounts: dict[tuple[int, str], str] = {}
+
+    def _instant(self, moment: datetime) -> str:
+        text = self._instants.get(moment)
+        if text is None:
+            text = self._instants[moment] = _instant(moment)
+        return text
+
+    def _amount(self, micros: int, unit: str) -> str:
+        key = (micros, unit)
+        text = self._amounts.get(key)
+        if text is None:
+            text = self._amounts[key] = money.format(micros, unit)
+        return text
+
+    def __call__(self, event: EventResult) -> dict[str, Any]:
+        currency = event.currency
+        unit = currency or "UNITS"
+        wallet = None
+        if event.available is not None and currency is not None:
+            wallet = {"available": money.format(event.available, currency)}
+        return {
+            "object": "event",
+            "id": event.id,
+            "customer": event.customer_id,
+            "metric": event.metric,
+            "transaction_id": event.transaction_id,
+            "timestamp": self._instant(event.timestamp),
+            "properties": event.properties,
+            "quantity": self._amount(event.quantity, "UNITS"),
+            "cost": self._amount(event.cost, unit),
+            "currency": currency,
+            "refunded": self._amount(event.refunded, unit),
+            "operation": event.operation_id,
+            "duplicate": event.duplicate,
+            "wallet": wallet,
+            "created_at": self._instant(event.created_at),
+        }
 
 
 class UsageBucketOut(BaseModel):

@@ -1,0 +1,63 @@
+"""What one request's events share while being rated: looked up or computed once per request rather than
+once per event (a batch carries up to 1,000 events, mostly of a few customers, metrics and prices)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from creditflow.ledger.spend import WalletBook, find_book
+from creditflow.metering.prices import Price, by_precedence
+from creditflow.periods import period_start
+
+
+class Rating:
+    """What one request's events share, looked up or computed once per request rather than once per event:
+    each (metric, customer, currency)'s prices in precedence order, parsed price specs, period starts,
+    and the wallet each (customer, currency) is charged from."""
+
+    def __init__(self, candidates: list[Price], books: list[WalletBook]) -> None:
+        self.candidates = candidates
+        self.books = books
+        self._ordered: dict[tuple[str, str, str], list[Price]] = {}
+        self._specs: dict[str, Any] = {}
+        self._starts: dict[tuple[str, datetime, str], datetime] = {}
+        self._books: dict[tuple[str, str], WalletBook] = {}
+
+    def price(self, metric_id: str, customer_id: str, currency: str, properties: dict[str, Any]) -> Price | None:
+        key = (metric_id, customer_id, currency)
+        ordered = self._ordered.get(key)
+        if ordered is None:
+            ordered = self._ordered[key] = by_precedence(
+                self.candidates, metric_id=metric_id, customer_id=customer_id, currency=currency
+            )
+        for price in ordered:
+            if not price.filters or price.matches(properties):
+                return price
+        return None
+
+    def spec(self, price: Price) -> Any:
+        spec = self._specs.get(price.id)
+        if spec is None:
+            spec = self._specs[price.id] = price.spec
+        return spec
+
+    def period_start(self, period: str, moment: datetime, timezone: str) -> datetime:
+        key = (period, moment, timezone)
+        start = self._starts.get(key)
+        if start is None:
+            start = self._starts[key] = period_start(period, moment, timezone)
+        return start
+
+    def fresh(self, books: list[WalletBook]) -> Rating:
+        """The same prices and periods over newly read wallets."""
+        rating = Rating(self.candidates, books)
+        rating._ordered, rating._specs, rating._starts = self._ordered, self._specs, self._starts
+        return rating
+
+    def book(self, customer_id: str, currency: str) -> WalletBook:
+        key = (customer_id, currency)
+        book = self._books.get(key)
+        if book is None:
+            book = self._books[key] = find_book(self.books, customer_id, currency)
+        return book
