@@ -32,6 +32,8 @@ from creditflow.invoices.endpoints import router as invoices_router
 from creditflow.jobs.runner import JobRunner
 from creditflow.ledger.spend import debit_many
 from creditflow.metering.endpoints import router as metering_router
+from creditflow.payment_methods.endpoints import gateway_router as payment_methods_gateway_router
+from creditflow.payment_methods.endpoints import router as payment_methods_router
 from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways, public_url
 from creditflow.payments.gateways.sandbox import WEBHOOK_PATH, SandboxGateway
 from creditflow.payments.sandbox_pages import http_deliver, sandbox_router
@@ -103,7 +105,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
-        alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router, plans_router,
+        alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
+        payment_methods_router, payment_methods_gateway_router, plans_router,
         subscriptions_router, reports_router, balance_alerts_router,
         webhook_endpoints_router, webhook_events_router, webhook_event_types_router,
     ):

@@ -91,6 +91,12 @@ class IdempotencyKeyInUse(Conflict):
     code = "idempotency_key_in_use"
 
 
+class IdempotencyKeyRequired(InvalidRequest):
+    """A request that must never run twice (an off-session card charge) came without an Idempotency-Key."""
+
+    code = "idempotency_key_required"
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 

@@ -35,7 +35,8 @@ def test_the_catalogue_has_every_event_type_the_issue_asks_for():
         "topup.failed", "topup.expired", "topup.refunded", "topup.disputed", "invoice.created", "invoice.paid",
         "invoice.voided", "subscription.created", "subscription.renewed", "subscription.past_due",
         "subscription.suspended", "subscription.canceled", "budget.threshold_reached", "budget.exceeded",
-        "hold.expired", "auto_topup.succeeded", "auto_topup.failed",
+        "hold.expired", "auto_topup.succeeded", "auto_topup.failed", "payment_method.saved",
+        "payment_method.detached",
     }
     assert set(EVENT_TYPES) == asked
 

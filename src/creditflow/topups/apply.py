@@ -1,5 +1,6 @@
 """The one path that moves a top-up: a PaymentStatus, whether from a webhook, a status read (reconciliation,
-Razorpay verify) or an expiry, is applied here, to a top-up row locked by the caller's transaction.
+Razorpay verify), an off-session charge or an expiry, is applied here, to a top-up row locked by the caller's
+transaction. A paid status that carries a card the customer asked to save records it (payment_methods/saving.py).
 
 Statuses only move forward: pending -> paid | failed | expired, and failed | expired -> paid (a late payment
 is credited, never dropped); a paid top-up moves on only through refunds and disputes. Crediting writes a
@@ -18,6 +19,7 @@ from creditflow.ledger.grants import get_grant
 from creditflow.ledger.holds import get_hold, void_hold
 from creditflow.mail import messages
 from creditflow.mail.outbox import queue_for_customer
+from creditflow.payment_methods.saving import remember_saved_method
 from creditflow.payments.gateways.base import PaymentKind, PaymentStatus
 from creditflow.subscriptions.renewals import renew_unpaid
 from creditflow.topups import repository
@@ -90,12 +92,15 @@ def _mismatch(topup: Topup, status: PaymentStatus) -> str | None:
 
 async def _paid(tx: Tx, topup: Topup, status: PaymentStatus, issuer: Issuer, source: str) -> str:
     if topup.status in CREDITED:
+        # The report that brings the saved card need not be the one that credited the payment.
+        await _keep_saved_method(tx, topup, status)
         return ALREADY
     problem = _mismatch(topup, status)
     if problem is not None:
         return await flag(tx, topup, f"not credited: {problem}")
     credit = await credit_topup(tx, topup, issuer, reference=status.payment_id or topup.gateway_reference)
     await repository.insert_credit(tx, topup.id, credit, source)
+    await _keep_saved_method(tx, topup, status)
     # Money came in: what the customer's subscriptions could not pay for is paid now.
     await renew_unpaid(tx, topup.customer_id, issuer)
     await queue_for_customer(tx, topup.customer_id, messages.topup_receipt(
@@ -107,6 +112,17 @@ async def _paid(tx: Tx, topup: Topup, status: PaymentStatus, issuer: Issuer, sou
     )
     await emit_topup(tx, "topup.paid", topup.id)
     return CREDITED_NOW
+
+
+async def _keep_saved_method(tx: Tx, topup: Topup, status: PaymentStatus) -> None:
+    """Record the card a paid checkout saved, only if the customer asked for it (their consent to later charges)."""
+    if status.saved_method is None or not topup.save_payment_method:
+        return
+    method = await remember_saved_method(
+        tx, customer_id=topup.customer_id, gateway=topup.gateway, saved=status.saved_method
+    )
+    if topup.payment_method_id is None:
+        await repository.update_topup(tx, topup.id, payment_method_id=method.id)
 
 
 async def _move_unpaid(tx: Tx, topup: Topup, status: str, **values: str) -> str:

@@ -78,6 +78,10 @@ class Topup:
     paid_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    save_payment_method: bool
+    payment_method_id: str | None
+    """The saved method this top-up charged off-session, or the one its checkout saved."""
+    charge_key: str | None
     credit: Credit | None = None
 
 

@@ -44,6 +44,13 @@ async def load_topup(tx: Tx, topup_id: str, *, for_update: bool = False) -> Topu
     return _topup_from_row(row) if row else None
 
 
+async def load_by_charge_key(tx: Tx, customer_id: str, charge_key: str) -> Topup | None:
+    """The customer's off-session charge made under this idempotency key, if any."""
+    query = _TOPUP_QUERY.where(topups.c.customer_id == customer_id, topups.c.charge_key == charge_key)
+    row = (await tx.conn.execute(query)).first()
+    return _topup_from_row(row) if row else None
+
+
 async def list_topups(
     tx: Tx, *, customer_id: str | None, status: str | None, limit: int, starting_after: str | None
 ) -> list[Topup]:

@@ -65,25 +65,35 @@ class PackageOut(BaseModel):
         )
 
 
-class TopupCreate(StrictModel):
-    customer: str = Field(description="Customer id or external_id.")
+class TopupOrder(StrictModel):
+    """What a top-up buys: a package, or an amount of money in a currency (priced by that currency's rules)."""
+
     package: str | None = Field(default=None, description="A package id; or give amount and currency.")
     amount: PositiveAmount | None = Field(
         default=None, description="Before an exclusive tax, including an inclusive one."
     )
     currency: Unit | None = None
-    gateway: Gateway
-    return_url: str | None = Field(
-        default=None, max_length=2000, pattern=r"^https?://", description="Where the checkout sends the customer back."
-    )
 
     @model_validator(mode="after")
-    def _package_or_amount(self) -> TopupCreate:
+    def _package_or_amount(self) -> TopupOrder:
         if self.package is not None and (self.amount is not None or self.currency is not None):
             raise ValueError("give either a package or an amount and currency, not both")
         if self.package is None and (self.amount is None or self.currency is None):
             raise ValueError("give a package, or an amount and its currency")
         return self
+
+
+class TopupCreate(TopupOrder):
+    customer: str = Field(description="Customer id or external_id.")
+    gateway: Gateway
+    return_url: str | None = Field(
+        default=None, max_length=2000, pattern=r"^https?://", description="Where the checkout sends the customer back."
+    )
+    save_payment_method: bool = Field(
+        default=False,
+        description="Stripe only: keep the card for later off-session charges (GET /v1/customers/{customer}/"
+                    "payment_methods lists it once the top-up is paid).",
+    )
 
 
 class TaxOut(BaseModel):
@@ -125,6 +135,10 @@ class TopupOut(BaseModel):
     amount_refunded: str
     disputed_debt: str = Field(description="Credits spent before a dispute took the payment back.")
     failure_reason: str | None
+    save_payment_method: bool = Field(description="The checkout was asked to keep the card (Stripe).")
+    saved_payment_method: str | None = Field(
+        description="The saved payment method this top-up charged off-session, or the one its checkout saved."
+    )
     needs_review: bool = Field(description="A gateway reported something not acted on; see review_reason.")
     review_reason: str | None
     invoice: str | None
@@ -150,6 +164,7 @@ class TopupOut(BaseModel):
             return_url=topup.return_url, expires_at=topup.expires_at, payment_id=topup.payment_id,
             payment_method=topup.payment_method, amount_refunded=money.format(topup.amount_refunded, currency),
             disputed_debt=money.format(topup.disputed_debt, unit), failure_reason=topup.failure_reason,
+            save_payment_method=topup.save_payment_method, saved_payment_method=topup.payment_method_id,
             needs_review=topup.review_reason is not None, review_reason=topup.review_reason,
             invoice=credit.invoice_id if credit else None,
             grants=TopupGrants(paid=credit.paid_grant_id, bonus=credit.bonus_grant_id) if credit else None,

@@ -19,6 +19,7 @@ from creditflow.errors import InvalidRequest, NotFound
 from creditflow.ids import new_id
 from creditflow.invoices.totals import from_minor as invoice_minor_unit
 from creditflow.invoices.totals import to_minor
+from creditflow.payment_methods import repository as payment_methods
 from creditflow.payments.gateways.base import CheckoutRequest, PaymentGateway
 from creditflow.payments.gateways.errors import GatewayError
 from creditflow.topups import repository
@@ -61,34 +62,49 @@ async def create_topup(
     amount: int | None = None,
     currency: str | None = None,
     return_url: str | None = None,
+    save_payment_method: bool = False,
 ) -> Topup:
     gateway = ctx.gateways.get(gateway_name)
-    async with ctx.transaction() as tx:
-        request = await _open_order(
-            tx, ctx, gateway, owner=await get_customer(tx, customer), package_id=package_id, amount=amount,
-            currency=currency, return_url=return_url,
+    if save_payment_method and not gateway.saves_payment_methods:
+        raise InvalidRequest(
+            f"save_payment_method needs a gateway that keeps payment methods (stripe); {gateway.name} does not",
+            param="save_payment_method",
         )
-    topup_id = request.topup_id
+    async with ctx.transaction() as tx:
+        owner = await get_customer(tx, customer)
+        topup = await open_order(
+            tx, ctx, gateway, owner=owner, package_id=package_id, amount=amount, currency=currency,
+            return_url=return_url, save_payment_method=save_payment_method,
+        )
+        # Every card the customer saves goes on one gateway customer, so any of them can be charged the same way.
+        known_customer = None
+        if save_payment_method:
+            known_customer = await payment_methods.gateway_customer(tx, owner.id, gateway.name)
+    request = CheckoutRequest(
+        topup_id=topup.id, amount=topup.total, currency=topup.currency, description=topup.description,
+        expires_at=topup.expires_at, return_url=return_url, customer_name=owner.name, customer_email=owner.email,
+        save_payment_method=save_payment_method, gateway_customer=known_customer,
+    )
     try:
         checkout = await gateway.create_checkout(request)
     except Exception as error:
         async with ctx.transaction() as tx:
             reason = error.message if isinstance(error, GatewayError) else f"{type(error).__name__}: {error}"
             await repository.move_status(
-                tx, topup_id, allowed=(PENDING,), status=FAILED, failure_reason=f"checkout not opened: {reason}"
+                tx, topup.id, allowed=(PENDING,), status=FAILED, failure_reason=f"checkout not opened: {reason}"
             )
         if isinstance(error, GatewayError) and error.details is not None:
-            error.details["topup"] = topup_id
+            error.details["topup"] = topup.id
         raise
     async with ctx.transaction() as tx:
         await repository.update_topup(
-            tx, topup_id, gateway_reference=checkout.gateway_reference, checkout_url=checkout.checkout_url,
+            tx, topup.id, gateway_reference=checkout.gateway_reference, checkout_url=checkout.checkout_url,
             checkout_token=checkout.token, publishable_key=checkout.publishable_key, expires_at=checkout.expires_at,
         )
-        return await get_topup(tx, topup_id)
+        return await get_topup(tx, topup.id)
 
 
-async def _open_order(
+async def open_order(
     tx: Tx,
     ctx: Context,
     gateway: PaymentGateway,
@@ -97,9 +113,13 @@ async def _open_order(
     package_id: str | None,
     amount: int | None,
     currency: str | None,
-    return_url: str | None,
-) -> CheckoutRequest:
-    """Price the order, check everything the gateway would refuse, and insert it as pending."""
+    return_url: str | None = None,
+    save_payment_method: bool = False,
+    payment_method_id: str | None = None,
+    charge_key: str | None = None,
+) -> Topup:
+    """Price the order by the currency's rules (limits, tax, bonus tiers), check everything the gateway would
+    refuse, and insert it as pending: the first step of a checkout and of an off-session charge alike."""
     terms: CreditTerms | None = None
     if package_id is not None:
         package, terms = await terms_of(tx, package_id)
@@ -128,11 +148,9 @@ async def _open_order(
         tax_name=tax.name if tax else None, tax_rate=format(tax.rate.normalize(), "f") if tax else None,
         tax_inclusive=tax.inclusive if tax else None, credit_unit=priced.credit_unit, credits=priced.credits,
         bonus_credits=priced.bonus_credits, description=description, return_url=return_url, expires_at=expires_at,
+        save_payment_method=save_payment_method, payment_method_id=payment_method_id, charge_key=charge_key,
     )
-    return CheckoutRequest(
-        topup_id=topup_id, amount=priced.total, currency=currency, description=description, expires_at=expires_at,
-        return_url=return_url, customer_name=owner.name, customer_email=owner.email,
-    )
+    return await get_topup(tx, topup_id)
 
 
 async def verify_checkout(

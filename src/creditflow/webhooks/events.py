@@ -26,6 +26,8 @@ EVENT_TYPES: dict[str, str] = {
     "hold.expired": "A hold expired before it was captured or voided; its reservation was released.",
     "auto_topup.succeeded": "An automatic top-up charged the saved payment method.",
     "auto_topup.failed": "An automatic top-up's charge was declined.",
+    "payment_method.saved": "A customer's payment method was saved at the gateway by a paid top-up.",
+    "payment_method.detached": "A saved payment method was detached: it can no longer be charged.",
 }
 
 

@@ -4,6 +4,9 @@
 Helpers act as the customer and Stripe: pay() completes a session and returns the two events one
 payment produces (checkout.session.completed and payment_intent.succeeded); pay_async()/settle_async()
 for delayed methods; expire_session(); dispute(). API refunds put charge.refunded in the outbox.
+Every payment is made with a new card (`payment_methods`, a Visa ending 4242); a session that saves it
+attaches it to its customer (`saved_methods`). Off-session charges of a saved card succeed, or are declined
+(`declining`), or wait for the customer (`requiring_action`).
 """
 
 from __future__ import annotations
@@ -59,8 +62,10 @@ class FakeStripe(FakeGateway):
         self.sessions: dict[str, dict[str, Any]] = {}
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
+        self.payment_methods: dict[str, dict[str, Any]] = {}
         self.saved_methods: dict[str, set[str]] = {}
         self.declining: dict[str, str] = {}
+        self.requiring_action: set[str] = set()
         self._intent_data: dict[str, dict[str, Any]] = {}
         self._idempotent: dict[str, tuple[str, int, bytes]] = {}
         super().__init__(**kwargs)
@@ -72,6 +77,9 @@ class FakeStripe(FakeGateway):
             Route("/v1/checkout/sessions/{id}/expire", self._expire_session, methods=["POST"]),
             Route("/v1/payment_intents", self._create_intent, methods=["POST"]),
             Route("/v1/payment_intents/{id}", self._get_intent, methods=["GET"]),
+            Route("/v1/payment_intents/{id}/cancel", self._cancel_intent, methods=["POST"]),
+            Route("/v1/payment_methods/{id}", self._get_payment_method, methods=["GET"]),
+            Route("/v1/payment_methods/{id}/detach", self._detach_payment_method, methods=["POST"]),
             Route("/v1/refunds", self._create_refund, methods=["POST"]),
         ]
 
@@ -122,6 +130,8 @@ class FakeStripe(FakeGateway):
                 view["payment_intent"]["latest_charge"] = copy.deepcopy(
                     self.charges[view["payment_intent"]["latest_charge"]]
                 )
+            if "payment_intent.payment_method" in expand:
+                self._expand_method(view["payment_intent"])
         return JSONResponse(view)
 
     async def _expire_session(self, request: Request) -> Response:
@@ -146,6 +156,10 @@ class FakeStripe(FakeGateway):
             code = self.declining[method]
             return _error(402, "Your card was declined.", kind="card_error", code=code,
                           decline_code=code if code != "authentication_required" else None, payment_intent=intent)
+        if method in self.requiring_action:
+            intent = self._intent(amount, currency, params.get("metadata") or {}, status="requires_action",
+                                  customer=customer, method=method)
+            return JSONResponse(intent)
         intent = self._intent(amount, currency, params.get("metadata") or {}, customer=customer, method=method)
         self.emit(self.event("payment_intent.succeeded", intent))
         return JSONResponse(intent)
@@ -154,7 +168,43 @@ class FakeStripe(FakeGateway):
         intent = self.intents.get(request.path_params["id"])
         if intent is None:
             return _error(404, "No such payment_intent", code="resource_missing")
-        return JSONResponse(intent)
+        view = copy.deepcopy(intent)
+        if "payment_method" in (decode_form(request.url.query).get("expand") or []):
+            self._expand_method(view)
+        return JSONResponse(view)
+
+    async def _cancel_intent(self, request: Request) -> Response:
+        def cancel(_: dict[str, Any]) -> Response:
+            intent = self.intents.get(request.path_params["id"])
+            if intent is None:
+                return _error(404, "No such payment_intent", code="resource_missing")
+            if intent["status"] in ("succeeded", "canceled"):
+                message = f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}."
+                return _error(400, message, code="payment_intent_unexpected_state")
+            intent["status"] = "canceled"
+            return JSONResponse(intent)
+
+        return await self._idempotently(request, cancel)
+
+    async def _get_payment_method(self, request: Request) -> Response:
+        method = self.payment_methods.get(request.path_params["id"])
+        if method is None:
+            return _error(404, f"No such PaymentMethod: '{request.path_params['id']}'", code="resource_missing")
+        return JSONResponse(method)
+
+    async def _detach_payment_method(self, request: Request) -> Response:
+        def detach(_: dict[str, Any]) -> Response:
+            method = self.payment_methods.get(request.path_params["id"])
+            if method is None:
+                return _error(404, f"No such PaymentMethod: '{request.path_params['id']}'", code="resource_missing")
+            if method["customer"] is None:
+                return _error(400, "The payment method you provided is not attached to a customer so detachment is "
+                                   "impossible.")
+            self.saved_methods.get(method["customer"], set()).discard(method["id"])
+            method["customer"] = None
+            return JSONResponse(method)
+
+        return await self._idempotently(request, detach)
 
     async def _create_refund(self, request: Request) -> Response:
         return await self._idempotently(request, self._new_refund)
@@ -255,12 +305,21 @@ class FakeStripe(FakeGateway):
         customer = session["customer"]
         if customer is None and (data.get("_new_customer") or data.get("setup_future_usage")):
             customer = session["customer"] = f"cus_{secrets.token_hex(7)}"
+        method = f"pm_{secrets.token_hex(8)}"
+        self.payment_methods[method] = {
+            "id": method, "object": "payment_method", "type": "card", "customer": None,
+            "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
+        }
         intent = self._intent(
             session["amount_total"], session["currency"], data.get("metadata") or {}, status=status,
-            customer=customer, method=f"pm_{secrets.token_hex(8)}", setup_future_usage=data.get("setup_future_usage"),
+            customer=customer, method=method, setup_future_usage=data.get("setup_future_usage"),
         )
         session.update(status="complete", payment_intent=intent["id"])
         return intent
+
+    def _expand_method(self, intent: dict[str, Any]) -> None:
+        if isinstance(intent.get("payment_method"), str) and intent["payment_method"] in self.payment_methods:
+            intent["payment_method"] = copy.deepcopy(self.payment_methods[intent["payment_method"]])
 
     def _intent(
         self, amount: int, currency: str, metadata: dict[str, str], *, status: str = "succeeded",
@@ -283,4 +342,5 @@ class FakeStripe(FakeGateway):
             self.charges[charge_id] = charge
             if setup_future_usage == "off_session" and customer and method:
                 self.saved_methods.setdefault(customer, set()).add(method)
+                self.payment_methods[method]["customer"] = customer
         return intent

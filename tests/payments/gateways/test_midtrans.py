@@ -256,7 +256,10 @@ async def test_no_saved_methods_or_checkout_signatures(offline: MidtransGateway)
         await offline.charge_saved_method(SavedMethodCharge(
             topup_id="top_1", amount=money.parse("10000"), currency="IDR", saved_method=saved, description="x"))
     with pytest.raises(OperationNotSupported):
+        await offline.detach_payment_method(saved)
+    with pytest.raises(OperationNotSupported):
         offline.verify_checkout_signature("top_1", "pay_1", "sig")
+    assert not offline.saves_payment_methods
 
 
 # --- failures --------------------------------------------------------------------------------------

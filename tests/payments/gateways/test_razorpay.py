@@ -264,6 +264,9 @@ async def test_saved_methods_are_not_a_razorpay_feature(offline: RazorpayGateway
     with pytest.raises(OperationNotSupported):
         await offline.charge_saved_method(SavedMethodCharge(
             topup_id="top_1", amount=money.parse("100"), currency="INR", saved_method=saved, description="x"))
+    with pytest.raises(OperationNotSupported):
+        await offline.detach_payment_method(saved)
+    assert not offline.saves_payment_methods
 
 
 # --- failures --------------------------------------------------------------------------------------

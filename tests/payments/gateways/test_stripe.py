@@ -19,6 +19,7 @@ from creditflow.payments.gateways import (
     PaymentKind,
     RefundOutcome,
     SavedMethodCharge,
+    SavedPaymentMethod,
     UnsupportedAmount,
     UnsupportedCurrency,
 )
@@ -360,7 +361,55 @@ async def test_a_declined_saved_card_is_a_failed_payment(fake: FakeStripe, gatew
 
 async def test_checkout_without_saving_keeps_no_method(fake: FakeStripe, gateway: StripeGateway) -> None:
     _, _, notifications = await paid_session(fake, gateway)
-    assert parse_one(gateway, notifications[1]).status.saved_method is None
+    events = [parse_one(gateway, n) for n in notifications]
+    assert [(e.status.saved_method, e.needs_confirmation) for e in events] == [(None, False), (None, False)]
+
+
+async def test_the_saved_card_is_read_from_the_payment_intent(fake: FakeStripe, gateway: StripeGateway) -> None:
+    # Neither event shows the card, and the session's does not even name it: both are confirmed with Stripe.
+    request, checkout, notifications = await paid_session(fake, gateway, save_payment_method=True)
+    session = fake.sessions[checkout.gateway_reference]
+    intent = fake.intents[session["payment_intent"]]
+    for event in (parse_one(gateway, n) for n in notifications):
+        assert event.needs_confirmation and event.status.topup_id == request.topup_id
+        saved = (await gateway.confirm(event)).status.saved_method
+        assert saved == SavedPaymentMethod(customer=session["customer"], payment_method=intent["payment_method"],
+                                           brand="visa", last4="4242", exp_month=12, exp_year=2030)
+    status = await gateway.fetch_status(checkout.gateway_reference)
+    assert status.saved_method is not None and status.saved_method.last4 == "4242"
+
+
+async def test_an_off_session_charge_is_read_and_expired_by_its_payment_intent(
+    fake: FakeStripe, gateway: StripeGateway
+) -> None:
+    _, _, notifications = await paid_session(fake, gateway, save_payment_method=True)
+    saved = parse_one(gateway, notifications[1]).status.saved_method
+    fake.requiring_action.add(saved.payment_method)
+    waiting = await gateway.charge_saved_method(SavedMethodCharge(
+        topup_id="top_auto3", amount=money.parse("15.00"), currency="USD", saved_method=saved, description="Auto",
+    ))
+    assert (waiting.kind, waiting.raw_status) == (PaymentKind.PENDING, "requires_action")
+    assert (await gateway.fetch_status(waiting.payment_id)).kind is PaymentKind.PENDING
+    assert (await gateway.expire(waiting.payment_id)).outcome is ExpireOutcome.EXPIRED
+    assert fake.intents[waiting.payment_id]["status"] == "canceled"
+    assert (await gateway.expire(waiting.payment_id)).outcome is ExpireOutcome.EXPIRED
+    fake.requiring_action.clear()
+    paid = await gateway.charge_saved_method(SavedMethodCharge(
+        topup_id="top_auto4", amount=money.parse("15.00"), currency="USD", saved_method=saved, description="Auto",
+    ))
+    too_late = await gateway.expire(paid.payment_id)
+    assert (too_late.outcome, too_late.status.kind) == (ExpireOutcome.NOT_EXPIRABLE, PaymentKind.PAID)
+
+
+async def test_detach_a_saved_card_once_and_again(fake: FakeStripe, gateway: StripeGateway) -> None:
+    _, _, notifications = await paid_session(fake, gateway, save_payment_method=True)
+    saved = parse_one(gateway, notifications[1]).status.saved_method
+    await gateway.detach_payment_method(saved)
+    assert fake.payment_methods[saved.payment_method]["customer"] is None
+    assert saved.payment_method not in fake.saved_methods[saved.customer]
+    await gateway.detach_payment_method(saved)  # detached already: done, not refused
+    with pytest.raises(GatewayRefused):
+        await gateway.detach_payment_method(SavedPaymentMethod(customer=saved.customer, payment_method="pm_nope"))
 
 
 # --- failures --------------------------------------------------------------------------------------

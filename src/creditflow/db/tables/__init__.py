@@ -32,6 +32,7 @@ from creditflow.db.tables.metering import (
     usage_aggregates,
 )
 from creditflow.db.tables.notifications import balance_alerts, email_outbox
+from creditflow.db.tables.payment_methods import payment_methods
 from creditflow.db.tables.subscriptions import plans, subscription_charges, subscriptions
 from creditflow.db.tables.topups import topup_credits, topup_packages, topup_refunds, topups, webhook_inbox
 from creditflow.db.tables.webhooks import (
@@ -68,6 +69,7 @@ __all__ = [
     "metrics",
     "operations",
     "operator_keys",
+    "payment_methods",
     "plans",
     "prices",
     "subscription_charges",

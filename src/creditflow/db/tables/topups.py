@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from creditflow.db.tables.base import ID, metadata
@@ -83,6 +84,12 @@ topups = Table(
     Column("paid_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # The customer asked the gateway to keep the payment method (Stripe only).
+    Column("save_payment_method", Boolean, nullable=False, server_default=false()),
+    # The saved method this top-up charged off-session, or the one its checkout saved.
+    Column("payment_method_id", ID, ForeignKey("payment_methods.id")),
+    # The caller's idempotency key of an off-session charge: a retry finds this top-up instead of charging again.
+    Column("charge_key", String(255)),
     CheckConstraint(f"status IN ({', '.join(repr(s) for s in TOPUP_STATUSES)})", name="status_known"),
     CheckConstraint("subtotal + tax = total", name="totals_add_up"),
     CheckConstraint("subtotal > 0 AND tax >= 0 AND credits > 0 AND bonus_credits >= 0", name="amounts_valid"),
@@ -90,6 +97,7 @@ topups = Table(
     UniqueConstraint("gateway", "gateway_reference"),
     Index(None, "customer_id", "id"),
     Index(None, "status", "expires_at"),
+    Index(None, "customer_id", "charge_key", unique=True),
 )
 
 # The credit a paid top-up gave. The primary key is the guarantee that a payment credits once, whichever

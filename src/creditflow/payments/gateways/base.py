@@ -24,6 +24,7 @@ How the top-ups domain uses a gateway (`registry.get(name)`):
     result = await gateway.expire(gateway_reference)            # EXPIRED | UNSUPPORTED | NOT_EXPIRABLE
     result = await gateway.refund(RefundRequest(...))           # REFUNDED | REFUSED | MANUAL
     status = await gateway.charge_saved_method(SavedMethodCharge(...))   # Stripe off-session (auto top-up)
+    await gateway.detach_payment_method(saved_method)                    # the card can no longer be charged
     gateway.verify_checkout_signature(order_id, payment_id, signature)   # Razorpay client-side checkout
 
 Every network method raises GatewayUnavailable on a transient failure (connection, timeout, 5xx, 429)
@@ -93,7 +94,14 @@ class Checkout:
 @dataclass(frozen=True, kw_only=True)
 class SavedPaymentMethod:
     customer: str
+    """The gateway's customer the method is attached to (Stripe cus_...)."""
     payment_method: str
+    """The gateway's id of the method (Stripe pm_...)."""
+    brand: str | None = None
+    """Card details, where the gateway showed them: what a customer recognises a saved card by."""
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,6 +194,8 @@ class SavedMethodCharge:
 
 class PaymentGateway(ABC):
     name: ClassVar[str]
+    saves_payment_methods: ClassVar[bool] = False
+    """Whether a checkout can keep the payment method for off-session charges (CheckoutRequest.save_payment_method)."""
 
     @abstractmethod
     def to_minor(self, amount: int, currency: str) -> int:
@@ -221,6 +231,10 @@ class PaymentGateway(ABC):
 
     async def charge_saved_method(self, request: SavedMethodCharge) -> PaymentStatus:
         raise OperationNotSupported(self.name, f"{self.name} cannot charge a saved payment method")
+
+    async def detach_payment_method(self, method: SavedPaymentMethod) -> None:
+        """Remove a saved method at the gateway, so it can never be charged again; done already is done."""
+        raise OperationNotSupported(self.name, f"{self.name} keeps no saved payment methods")
 
     def verify_checkout_signature(self, order_id: str, payment_id: str, signature: str) -> None:
         raise OperationNotSupported(self.name, f"{self.name} has no client-side checkout signature")

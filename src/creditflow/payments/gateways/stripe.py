@@ -3,6 +3,9 @@
 The top-up id travels as client_reference_id, in the session's metadata and in the PaymentIntent's
 metadata (Stripe does not copy session metadata to the PaymentIntent), so checkout.session.completed
 and payment_intent.succeeded for one payment both name the same top-up and credit it once.
+
+A top-up's gateway_reference is its Checkout Session (cs_...), or for an off-session charge of a saved card
+its PaymentIntent (pi_...): status reads and expiry follow whichever it is.
 """
 
 from __future__ import annotations
@@ -50,7 +53,10 @@ THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 _MIN_EXPIRY = timedelta(minutes=31)
 _MAX_EXPIRY = timedelta(hours=24) - timedelta(minutes=1)
 _GRID = timedelta(minutes=10)
-_SESSION_EXPAND = ["payment_intent", "payment_intent.latest_charge"]
+_SESSION_EXPAND = ["payment_intent", "payment_intent.latest_charge", "payment_intent.payment_method"]
+_INTENT_PREFIX = "pi_"
+# Session metadata marking a checkout that saves its card: the session's events do not say so themselves.
+_SAVES_METHOD = "save_payment_method"
 
 
 def _within_window(expires_at: datetime, now: datetime) -> datetime:
@@ -77,6 +83,7 @@ def stripe_exponent(currency: str) -> tuple[int, int]:
 
 class StripeGateway(PaymentGateway):
     name = "stripe"
+    saves_payment_methods = True
 
     def __init__(
         self,
@@ -131,6 +138,7 @@ class StripeGateway(PaymentGateway):
             params["cancel_url"] = request.return_url
         if request.save_payment_method:
             intent_data["setup_future_usage"] = "off_session"
+            params["metadata"] = {**tags, _SAVES_METHOD: "true"}
         if request.gateway_customer:
             params["customer"] = request.gateway_customer
         else:
@@ -156,6 +164,11 @@ class StripeGateway(PaymentGateway):
         except (ValueError, KeyError, TypeError):
             raise InvalidSignature(self.name, "the signed body is not a Stripe event") from None
         status = self._event_status(event_type, obj)
+        # A payment that saved a card: the card is read from its PaymentIntent (neither event shows it).
+        saves_card = status.kind is PaymentKind.PAID and (
+            (status.saved_method is not None and status.saved_method.last4 is None)
+            or (status.saved_method is None and (obj.get("metadata") or {}).get(_SAVES_METHOD) == "true")
+        )
         return [GatewayEvent(
             gateway=self.name,
             event_key=event["id"],
@@ -163,28 +176,37 @@ class StripeGateway(PaymentGateway):
             status=status,
             occurred_at=datetime.fromtimestamp(event["created"], UTC) if event.get("created") else None,
             # Refunds and disputes name only the PaymentIntent when the charge carries no metadata.
-            needs_confirmation=status.kind is not PaymentKind.IGNORED and status.topup_id is None,
+            needs_confirmation=(status.kind is not PaymentKind.IGNORED and status.topup_id is None) or saves_card,
         )]
 
     async def confirm(self, event: GatewayEvent) -> GatewayEvent:
         if not event.needs_confirmation or not event.status.payment_id:
             return event
-        intent = await self._call(lambda: self._client.v1.payment_intents.retrieve(event.status.payment_id))
+        payment_id = event.status.payment_id
+        intent = await self._call(
+            lambda: self._client.v1.payment_intents.retrieve(payment_id, {"expand": ["payment_method"]})
+        )
         topup_id = (intent.get("metadata") or {}).get("topup_id")
         status = event.status
-        if topup_id:
+        if status.topup_id is not None:
+            status = replace(status, saved_method=_saved_method(intent))
+        elif topup_id:
             status = replace(status, topup_id=topup_id)
         else:
             status = replace(status, kind=PaymentKind.IGNORED, raw_status=f"{status.raw_status}/not-a-topup")
         return replace(event, status=status, needs_confirmation=False)
 
     async def fetch_status(self, reference: str) -> PaymentStatus:
+        if reference.startswith(_INTENT_PREFIX):
+            return self._intent_status(await self._call(lambda: self._client.v1.payment_intents.retrieve(reference)))
         session = await self._call(
             lambda: self._client.v1.checkout.sessions.retrieve(reference, {"expand": _SESSION_EXPAND})
         )
         return self._session_status(session)
 
     async def expire(self, reference: str) -> ExpireResult:
+        if reference.startswith(_INTENT_PREFIX):
+            return await self._cancel_intent(reference)
         try:
             session = await self._call(lambda: self._client.v1.checkout.sessions.expire(reference))
         except GatewayRefused as refusal:
@@ -196,6 +218,20 @@ class StripeGateway(PaymentGateway):
                 raise
             return ExpireResult(outcome=ExpireOutcome.NOT_EXPIRABLE, status=status, message=refusal.message)
         return ExpireResult(outcome=ExpireOutcome.EXPIRED, status=self._session_status(session))
+
+    async def _cancel_intent(self, reference: str) -> ExpireResult:
+        """An off-session charge still waiting (for the customer's bank, or the customer) is canceled."""
+        try:
+            intent = await self._call(lambda: self._client.v1.payment_intents.cancel(reference))
+        except GatewayRefused as refusal:
+            # Only unfinished intents cancel: it succeeded meanwhile, or it was canceled already.
+            status = await self.fetch_status(reference)
+            if status.raw_status == "canceled":
+                return ExpireResult(outcome=ExpireOutcome.EXPIRED, status=status)
+            if status.kind is PaymentKind.PENDING:
+                raise
+            return ExpireResult(outcome=ExpireOutcome.NOT_EXPIRABLE, status=status, message=refusal.message)
+        return ExpireResult(outcome=ExpireOutcome.EXPIRED, status=self._intent_status(intent))
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         amount = self.to_minor(request.amount, request.currency)
@@ -250,6 +286,16 @@ class StripeGateway(PaymentGateway):
                 payment_id=intent["id"], amount=request.amount, currency=request.currency.upper(),
             )
         return self._intent_status(intent)
+
+    async def detach_payment_method(self, method: SavedPaymentMethod) -> None:
+        try:
+            await self._call(lambda: self._client.v1.payment_methods.detach(method.payment_method))
+        except GatewayRefused:
+            # Stripe refuses to detach what is detached already (in its dashboard, or by a call whose answer was
+            # lost): that is done, not refused.
+            current = await self._call(lambda: self._client.v1.payment_methods.retrieve(method.payment_method))
+            if current.get("customer"):
+                raise
 
     # --- mapping -----------------------------------------------------------------------------------
 
@@ -321,7 +367,7 @@ class StripeGateway(PaymentGateway):
         state = intent.get("status")
         if state == "succeeded":
             kind = PaymentKind.PAID
-        elif state in ("processing", "requires_capture"):
+        elif state in ("processing", "requires_capture", "requires_action"):
             kind = PaymentKind.PENDING
         else:
             kind = PaymentKind.FAILED
@@ -362,7 +408,11 @@ def _saved_method(intent: dict[str, Any]) -> SavedPaymentMethod | None:
     customer, method = intent.get("customer"), intent.get("payment_method")
     if intent.get("setup_future_usage") != "off_session" or not customer or not method:
         return None
+    # An expanded payment method shows the card; an id alone does not.
+    card = (method.get("card") or {}) if isinstance(method, dict) else {}
     return SavedPaymentMethod(
         customer=customer if isinstance(customer, str) else customer["id"],
         payment_method=method if isinstance(method, str) else method["id"],
+        brand=card.get("brand"), last4=card.get("last4"), exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
     )

@@ -1,0 +1,1 @@
+"""Saved payment methods: cards a customer kept at Stripe through a top-up, charged later off-session."""
