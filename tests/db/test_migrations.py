@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,8 +11,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from creditflow.config import Settings
+from creditflow.db.engine import create_engine
 from creditflow.db.migrate import alembic_config, upgrade
-from creditflow.db.tables import metadata, transfers
+from creditflow.db.tables import customers, events, metadata, metrics, prices, transfers
 from tests.factories import debit, grant, make_customer
 
 
@@ -71,3 +75,35 @@ async def test_deleting_every_transfer_fails_at_the_database_level(client, app):
     with pytest.raises(DBAPIError, match="append-only"):
         async with app.state.engine.begin() as conn:
             await conn.execute(text("DELETE FROM transfers"))
+
+
+async def test_plan_prices_are_added_to_a_sqlite_database_whose_prices_are_in_use(tmp_path):
+    """0010 adds prices.plan_id in place: rebuilding prices (batch mode) would fail once events reference it."""
+    engine = create_engine(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"), pooled=False)
+    try:
+        await upgrade(engine, "0009")
+        now = datetime(2026, 11, 1, tzinfo=UTC)
+        async with engine.begin() as conn:
+            await conn.execute(customers.insert().values(
+                id="cus_1", external_id="c1", currency="USD", timezone="UTC", metadata={}, created_at=now,
+                updated_at=now))
+            await conn.execute(metrics.insert().values(
+                id="met_1", code="calls", name="Calls", aggregation="count", filters={}, status="active",
+                created_at=now))
+            await conn.execute(prices.insert().values(
+                id="prc_1", metric_id="met_1", currency="USD", model="standard", properties={"amount": "1"},
+                free_units_per_period=0, period="month", filters={}, status="active", created_at=now))
+            await conn.execute(events.insert().values(
+                id="evt_1", customer_id="cus_1", transaction_id="t1", metric_id="met_1", timestamp=now,
+                properties={}, quantity=1, price_id="prc_1", cost=1, refunded=0, created_at=now))
+
+        await upgrade(engine)
+
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(prices.c.id, prices.c.plan_id))).all() == [("prc_1", None)]
+            assert (await conn.execute(select(events.c.price_id))).scalars().all() == ["prc_1"]
+        with pytest.raises(DBAPIError):
+            async with engine.begin() as conn:
+                await conn.execute(prices.update().values(customer_id="cus_1", plan_id="pln_nope"))
+    finally:
+        await engine.dispose()

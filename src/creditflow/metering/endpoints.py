@@ -40,6 +40,7 @@ from creditflow.metering.schemas import (
     UsageOut,
 )
 from creditflow.metering.usage import usage_report
+from creditflow.subscriptions.plans import get_plan
 
 router = APIRouter(prefix="/v1", tags=["metering"], route_class=UnitOfWorkRoute, dependencies=[require_operator])
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -83,6 +84,7 @@ async def create_price(body: PriceCreate, tx: TxDep) -> PriceOut:
         period=body.period,
         filters=body.filters,
         customer=body.customer,
+        plan=body.plan,
     )
     return PriceOut.of(price)
 
@@ -93,11 +95,14 @@ async def list_prices(
     page: PageDep,
     metric: Annotated[str | None, Query()] = None,
     customer: Annotated[str | None, Query()] = None,
+    plan: Annotated[str | None, Query(description="Plan id or code.")] = None,
 ) -> Page[PriceOut]:
     metric_id = (await metric_service.get_metric(tx, metric)).id if metric else None
     customer_id = (await get_customer(tx, customer)).id if customer else None
+    plan_id = (await get_plan(tx, plan)).id if plan else None
     found = await price_service.list_prices(
-        tx, metric_id=metric_id, customer_id=customer_id, limit=page.fetch, starting_after=page.starting_after
+        tx, metric_id=metric_id, customer_id=customer_id, plan_id=plan_id, limit=page.fetch,
+        starting_after=page.starting_after,
     )
     return page_of([PriceOut.of(p) for p in found], page.limit)
 

@@ -93,7 +93,8 @@ async def ingest(
     key_owners = await ledger_repository.api_key_owners(tx, {r.api_key for r in requests if r.api_key})
     candidates = await active_prices(tx, [m.id for m in {m.id: m for m in metrics_by_ref.values()}.values()])
     closed = await repository.closed_until(tx, {c.id for c in customers_by_ref.values()})
-    rating = Rating(candidates, [])
+    plans = await repository.subscribed_plans(tx, {c.id for c in customers_by_ref.values()}, candidates)
+    rating = Rating(candidates, [], plans)
     window = (tx.now - late_window, tx.now + future_tolerance)
     checked: list[_Accepted | DomainError] = [
         _validate(tx, r, metrics_by_ref, customers_by_ref, key_owners, rating, window, late_window, closed)

@@ -1,4 +1,5 @@
-"""Prices: what a metric's usage costs, per currency, optionally per property values or per customer."""
+"""Prices: what a metric's usage costs, per currency, optionally per property values, for one customer or for
+the subscribers of one plan."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from creditflow.metering.metrics import Metric, check_filter_keys, filter_text, 
 from creditflow.periods import PERIODS
 from creditflow.pricing.models import parse_price_properties
 from creditflow.pricing.specs import PriceSpec
+from creditflow.subscriptions.plans import get_plan
 
 
 class MetricArchived(Conflict):
@@ -42,6 +44,7 @@ class Price:
     status: str
     created_at: datetime
     archived_at: datetime | None
+    plan_id: str | None = None
 
     @property
     def spec(self) -> PriceSpec:
@@ -71,6 +74,7 @@ def price_from_row(row: Any) -> Price:
         status=row.status,
         created_at=row.created_at,
         archived_at=row.archived_at,
+        plan_id=row.plan_id,
     )
 
 
@@ -85,6 +89,7 @@ async def create_price(
     period: str,
     filters: dict[str, list[str]],
     customer: str | None,
+    plan: str | None = None,
 ) -> Price:
     found = await get_metric(tx, metric)
     if found.status != "active":
@@ -97,7 +102,10 @@ async def create_price(
         raise InvalidRequest("a percentage price needs a sum metric (the percentage of its field)", param="model")
     check_filter_keys(filters)
     _check_declared(found, filters)
+    if customer and plan:
+        raise InvalidRequest("a price is for one customer or for one plan's subscribers, not both", param="plan")
     customer_id = (await get_customer(tx, customer)).id if customer else None
+    plan_id = (await get_plan(tx, plan)).id if plan else None
     price_id = new_id("prc")
     await tx.conn.execute(
         prices.insert().values(
@@ -113,6 +121,7 @@ async def create_price(
             status="active",
             created_at=tx.now,
             archived_at=None,
+            plan_id=plan_id,
         )
     )
     return await get_price(tx, price_id)
@@ -148,14 +157,37 @@ async def get_price(tx: Tx, price_id: str) -> Price:
 
 
 async def list_prices(
-    tx: Tx, *, metric_id: str | None, customer_id: str | None, limit: int, starting_after: str | None
+    tx: Tx,
+    *,
+    metric_id: str | None,
+    customer_id: str | None,
+    limit: int,
+    starting_after: str | None,
+    plan_id: str | None = None,
 ) -> list[Price]:
     query = newest_first(select(prices), prices.c.id, limit=limit, starting_after=starting_after)
     if metric_id is not None:
         query = query.where(prices.c.metric_id == metric_id)
     if customer_id is not None:
         query = query.where(prices.c.customer_id == customer_id)
+    if plan_id is not None:
+        query = query.where(prices.c.plan_id == plan_id)
     return [price_from_row(r) for r in (await tx.conn.execute(query)).all()]
+
+
+async def plan_price_ids(tx: Tx, plan_ids: list[str]) -> dict[str, list[str]]:
+    """The active usage prices of each plan, oldest first."""
+    if not plan_ids:
+        return {}
+    rows = await tx.conn.execute(
+        select(prices.c.plan_id, prices.c.id)
+        .where(prices.c.plan_id.in_(plan_ids), prices.c.status == "active")
+        .order_by(prices.c.created_at, prices.c.id)
+    )
+    found: dict[str, list[str]] = {}
+    for plan_id, price_id in rows.all():
+        found.setdefault(plan_id, []).append(price_id)
+    return found
 
 
 async def archive_price(tx: Tx, price_id: str) -> Price:
@@ -179,11 +211,28 @@ async def active_prices(tx: Tx, metric_ids: list[str]) -> list[Price]:
 
 
 
-def by_precedence(candidates: Sequence[Price], *, metric_id: str, customer_id: str, currency: str) -> list[Price]:
-    """The prices that may apply to a customer's events of a metric, most specific first: the customer's own
-    over the default, then the one with the most property filters, then one in the customer's currency, then
-    the oldest. An event takes the first that matches its properties."""
-    eligible = [p for p in candidates if p.metric_id == metric_id and p.customer_id in (None, customer_id)]
-    return sorted(
-        eligible, key=lambda p: (p.customer_id is None, -len(p.filters), p.currency != currency, p.created_at, p.id)
-    )
+def by_precedence(
+    candidates: Sequence[Price],
+    *,
+    metric_id: str,
+    customer_id: str,
+    currency: str,
+    plan_ids: frozenset[str] = frozenset(),
+) -> list[Price]:
+    """The prices that may apply to a customer's events of a metric, most specific first: the customer's own,
+    then those of the plans it subscribes to (`plan_ids`), then the default; within each, the one with the
+    most property filters, then one in the customer's currency, then the oldest. An event takes the first
+    that matches its properties."""
+    eligible = [
+        p for p in candidates
+        if p.metric_id == metric_id
+        and p.customer_id in (None, customer_id)
+        and (p.plan_id is None or p.plan_id in plan_ids)
+    ]
+    return sorted(eligible, key=lambda p: (_owner_rank(p), -len(p.filters), p.currency != currency, p.created_at, p.id))
+
+
+def _owner_rank(price: Price) -> int:
+    if price.customer_id is not None:
+        return 0
+    return 1 if price.plan_id is not None else 2

@@ -14,11 +14,15 @@ from creditflow.periods import period_start
 class Rating:
     """What one request's events share, looked up or computed once per request rather than once per event:
     each (metric, customer, currency)'s prices in precedence order, parsed price specs, period starts,
-    and the wallet each (customer, currency) is charged from."""
+    and the wallet each (customer, currency) is charged from. `plans` names the plans each customer
+    subscribes to, whose prices come between the customer's own and the default."""
 
-    def __init__(self, candidates: list[Price], books: list[WalletBook]) -> None:
+    def __init__(
+        self, candidates: list[Price], books: list[WalletBook], plans: dict[str, frozenset[str]] | None = None
+    ) -> None:
         self.candidates = candidates
         self.books = books
+        self.plans = plans or {}
         self._ordered: dict[tuple[str, str, str], list[Price]] = {}
         self._specs: dict[str, Any] = {}
         self._starts: dict[tuple[str, datetime, str], datetime] = {}
@@ -29,7 +33,8 @@ class Rating:
         ordered = self._ordered.get(key)
         if ordered is None:
             ordered = self._ordered[key] = by_precedence(
-                self.candidates, metric_id=metric_id, customer_id=customer_id, currency=currency
+                self.candidates, metric_id=metric_id, customer_id=customer_id, currency=currency,
+                plan_ids=self.plans.get(customer_id, frozenset()),
             )
         for price in ordered:
             if not price.filters or price.matches(properties):
@@ -51,7 +56,7 @@ class Rating:
 
     def fresh(self, books: list[WalletBook]) -> Rating:
         """The same prices and periods over newly read wallets."""
-        rating = Rating(self.candidates, books)
+        rating = Rating(self.candidates, books, self.plans)
         rating._ordered, rating._specs, rating._starts = self._ordered, self._specs, self._starts
         return rating
 

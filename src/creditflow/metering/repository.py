@@ -12,11 +12,12 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 
 from creditflow.db.dialect import MappingRow, fetch_mappings, one_of_param
-from creditflow.db.tables import customers, events, metrics, usage_aggregates, usage_closes
+from creditflow.db.tables import customers, events, metrics, subscriptions, usage_aggregates, usage_closes
 from creditflow.db.tx import Tx
 from creditflow.db.types import UTCDateTime
 from creditflow.metering.metrics import Metric, metric_from_row
 from creditflow.metering.models import Aggregate, EventRequest, EventResult
+from creditflow.metering.prices import Price
 
 
 # The ingestion path's lookups are built once per dialect and run with fetch_mappings (on PostgreSQL,
@@ -80,6 +81,37 @@ async def customers_by_ref(tx: Tx, refs: set[str]) -> dict[str, CustomerRef]:
             found[customer.external_id] = customer
     return found
 
+
+# Subscriptions whose plan's usage prices apply to usage now. A suspended one's do not: until it is paid
+# again, its customer's usage takes the default prices.
+PRICED_SUBSCRIPTIONS = ("trialing", "active", "past_due")
+
+
+async def subscribed_plans(
+    tx: Tx, customer_ids: set[str], candidates: list[Price], *, during: tuple[datetime, datetime] | None = None
+) -> dict[str, frozenset[str]]:
+    """The plans each customer subscribes to, for rating: now, or with `during`, at any time in that window
+    (a usage report, a period close: the subscription may have ended since). No query when no candidate
+    price is a plan's."""
+    if not customer_ids or not any(p.plan_id for p in candidates):
+        return {}
+    if during is None:
+        live = subscriptions.c.status.in_(PRICED_SUBSCRIPTIONS)
+    else:
+        start, end = during
+        live = and_(
+            subscriptions.c.anchor_at < end,
+            or_(subscriptions.c.canceled_at.is_(None), subscriptions.c.canceled_at > start),
+        )
+    rows = await tx.conn.execute(
+        select(subscriptions.c.customer_id, subscriptions.c.plan_id).where(
+            subscriptions.c.customer_id.in_(customer_ids), live
+        )
+    )
+    found: dict[str, set[str]] = {}
+    for customer_id, plan_id in rows.all():
+        found.setdefault(customer_id, set()).add(plan_id)
+    return {customer_id: frozenset(plan_ids) for customer_id, plan_ids in found.items()}
 
 # PostgreSQL: one probe of the (customer_id, transaction_id) unique index per pair, whatever the statistics
 # say. Statements are prepared once per connection and their plan kept, often while the events table is

@@ -71,7 +71,9 @@ class MetricOut(BaseModel):
         return cls(**{f: getattr(metric, f) for f in Metric.__slots__})
 
 
-class PriceCreate(StrictModel):
+class UsagePrice(StrictModel):
+    """A usage price as a plan carries it (POST /v1/plans `prices`)."""
+
     metric: str = Field(description="Metric id or code.")
     currency: Unit
     model: Literal[MODELS]  # type: ignore[valid-type]
@@ -79,7 +81,15 @@ class PriceCreate(StrictModel):
     free_units_per_period: Amount = 0
     period: Literal[PERIODS] = "month"  # type: ignore[valid-type]
     filters: Filters = Field(default_factory=dict, description='Property values it applies to: {"model": ["gpt-4o"]}.')
+
+
+class PriceCreate(UsagePrice):
     customer: str | None = Field(default=None, description="An override for one customer (id or external_id).")
+    plan: str | None = Field(
+        default=None,
+        description="For the subscribers of one plan (id or code): it applies to them before the default price, "
+        "and a customer's own price before it.",
+    )
 
 
 class PriceOut(BaseModel):
@@ -87,6 +97,7 @@ class PriceOut(BaseModel):
     id: str
     metric: str
     customer: str | None
+    plan: str | None
     currency: str
     model: str
     properties: dict[str, Any]
@@ -102,6 +113,7 @@ class PriceOut(BaseModel):
             id=price.id,
             metric=price.metric_id,
             customer=price.customer_id,
+            plan=price.plan_id,
             currency=price.currency,
             model=price.model,
             properties=price.properties,

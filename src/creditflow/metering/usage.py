@@ -120,8 +120,12 @@ async def usage_report(
         tally = tallies[(row.bucket, codes[row.metric_id].code, row.currency)]
         tally.units, tally.events, tally.cost = int(row.units), int(row.events), int(row.cost)
     candidates = await active_prices(tx, deferred) if deferred else []
+    subscribed = await repository.subscribed_plans(tx, {found.id}, candidates, during=(start, end))
+    plans = subscribed.get(found.id, frozenset())
     for deferred_id in deferred:
-        prices = by_precedence(candidates, metric_id=deferred_id, customer_id=found.id, currency=found.currency)
+        prices = by_precedence(
+            candidates, metric_id=deferred_id, customer_id=found.id, currency=found.currency, plan_ids=plans
+        )
         await _price_deferred(tx, scope, tallies, codes[deferred_id], prices)
     rows = [
         UsageRow(*_bucket_bounds(group_by, bucket, zone, start, end), code, currency, t.units, t.events, t.cost)

@@ -7,11 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from creditflow.customers.service import get_customer
+from creditflow.db.tx import Tx
 from creditflow.http.deps import PageDep, SettingsDep, TxDep, require_operator
 from creditflow.http.schemas import Page, page_of
 from creditflow.http.unit_of_work import UnitOfWorkRoute
 from creditflow.invoices.models import Issuer
+from creditflow.metering import prices as price_service
 from creditflow.subscriptions import plans, service
+from creditflow.subscriptions.models import Plan
 from creditflow.subscriptions.schemas import (
     PlanCreate,
     PlanOut,
@@ -41,7 +44,13 @@ async def create_plan(body: PlanCreate, tx: TxDep) -> PlanOut:
         included_unit=included.currency if included else None, rollover=included.rollover if included else False,
         trial_days=body.trial_days, paid_credits_only=body.paid_credits_only,
     )
-    return PlanOut.of(plan)
+    for price in body.prices:
+        await price_service.create_price(
+            tx, metric=price.metric, currency=price.currency, model=price.model, properties=price.properties,
+            free_units_per_period=price.free_units_per_period, period=price.period, filters=price.filters,
+            customer=None, plan=plan.id,
+        )
+    return await _plan_out(tx, plan)
 
 
 @plans_router.get("", response_model=Page[PlanOut])
@@ -49,19 +58,25 @@ async def list_plans(
     tx: TxDep, page: PageDep, status: Annotated[Literal["active", "archived"] | None, Query()] = None
 ) -> Page[PlanOut]:
     found = await plans.list_plans(tx, status=status, limit=page.fetch, starting_after=page.starting_after)
-    return page_of([PlanOut.of(plan) for plan in found], page.limit)
+    price_ids = await price_service.plan_price_ids(tx, [plan.id for plan in found])
+    return page_of([PlanOut.of(plan, price_ids.get(plan.id, [])) for plan in found], page.limit)
 
 
 @plans_router.get("/{plan}", response_model=PlanOut)
 async def get_plan(plan: str, tx: TxDep) -> PlanOut:
     """By id or code."""
-    return PlanOut.of(await plans.get_plan(tx, plan))
+    return await _plan_out(tx, await plans.get_plan(tx, plan))
 
 
 @plans_router.post("/{plan}/archive", response_model=PlanOut)
 async def archive_plan(plan: str, tx: TxDep) -> PlanOut:
     """No new subscriptions; existing subscribers keep renewing on it."""
-    return PlanOut.of(await plans.archive_plan(tx, plan))
+    return await _plan_out(tx, await plans.archive_plan(tx, plan))
+
+
+async def _plan_out(tx: Tx, plan: Plan) -> PlanOut:
+    price_ids = await price_service.plan_price_ids(tx, [plan.id])
+    return PlanOut.of(plan, price_ids.get(plan.id, []))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, responses=_SHORT)

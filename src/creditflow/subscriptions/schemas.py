@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from creditflow import money
 from creditflow.http.schemas import StrictModel
+from creditflow.metering.schemas import UsagePrice
 from creditflow.money import Amount, PositiveAmount, Unit
 from creditflow.subscriptions.models import Plan, Subscription
 
@@ -37,6 +38,11 @@ class PlanCreate(StrictModel):
     paid_credits_only: bool = Field(
         default=True, description="Charges draw only paid credits: promotional and included ones never pay a plan."
     )
+    prices: list[UsagePrice] = Field(
+        default_factory=list, max_length=100,
+        description="Usage prices for the plan's subscribers: before the default price, after a customer's own "
+        "(more later with POST /v1/prices {plan}).",
+    )
 
 
 class PriceOut(BaseModel):
@@ -60,12 +66,13 @@ class PlanOut(BaseModel):
     included_credits: IncludedOut | None
     trial_days: int
     paid_credits_only: bool
+    prices: list[str] = Field(description="Ids of the plan's active usage prices (GET /v1/prices?plan=).")
     status: Literal["active", "archived"]
     created_at: datetime
     archived_at: datetime | None
 
     @classmethod
-    def of(cls, plan: Plan) -> PlanOut:
+    def of(cls, plan: Plan, prices: list[str]) -> PlanOut:
         included = None
         if plan.included_credits and plan.included_unit:
             included = IncludedOut(amount=money.format(plan.included_credits, plan.included_unit),
@@ -74,7 +81,7 @@ class PlanOut(BaseModel):
             id=plan.id, code=plan.code, name=plan.name, interval=plan.interval,  # type: ignore[arg-type]
             price=PriceOut(amount=money.format(plan.amount, plan.currency), currency=plan.currency),
             included_credits=included, trial_days=plan.trial_days, paid_credits_only=plan.paid_credits_only,
-            status=plan.status, created_at=plan.created_at, archived_at=plan.archived_at,  # type: ignore[arg-type]
+            prices=prices, status=plan.status, created_at=plan.created_at, archived_at=plan.archived_at,  # type: ignore[arg-type]
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -46,7 +47,10 @@ prices = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("archived_at", UTCDateTime()),
+    # A plan's price applies to the plan's subscribers (between a customer's own and the default).
+    Column("plan_id", ID, ForeignKey("plans.id")),
     Index(None, "metric_id", "status"),
+    CheckConstraint("customer_id IS NULL OR plan_id IS NULL", name="one_owner"),
 )
 
 
