@@ -67,6 +67,8 @@ V1_PATHS = {
     "/v1/subscriptions/{subscription_id}/change": {"post"},
     "/v1/reports/daily": {"get"},
     "/v1/customers/{customer}/wallets/{currency}/low_balance": {"get", "put", "delete"},
+    "/v1/customers/{customer}/wallets/{currency}/auto_topup": {"get", "put", "delete"},
+    "/v1/customers/{customer}/wallets/{currency}/auto_topup/attempts": {"get"},
     "/v1/webhooks/{gateway}": {"post"},
     "/v1/webhook_endpoints": {"get", "post"},
     "/v1/webhook_endpoints/{endpoint_id}": {"get", "patch", "delete"},

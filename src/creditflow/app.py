@@ -12,6 +12,7 @@ from creditflow import __version__
 from creditflow.apikeys.endpoints import router as api_keys_router
 from creditflow.apikeys.endpoints import verify_router as api_keys_verify_router
 from creditflow.authorize.endpoints import router as authorize_router
+from creditflow.auto_topups.endpoints import router as auto_topups_router
 from creditflow.balance_alerts.endpoints import router as balance_alerts_router
 from creditflow.budgets.endpoints import alerts_router
 from creditflow.budgets.endpoints import router as budgets_router
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
         payment_methods_router, payment_methods_gateway_router, plans_router,
-        subscriptions_router, reports_router, balance_alerts_router,
+        subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
         webhook_endpoints_router, webhook_events_router, webhook_event_types_router,
     ):
         app.include_router(router)

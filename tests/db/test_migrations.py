@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -39,6 +40,17 @@ async def test_upgrade_on_a_migrated_database_changes_nothing(engine):
     async with engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
     assert version == [ScriptDirectory.from_config(alembic_config()).get_current_head()]
+
+
+async def test_the_newest_migrations_go_down_and_up_again(engine):
+    def cycle(connection):
+        config = alembic_config(connection)
+        command.downgrade(config, "0008")
+        command.upgrade(config, "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(cycle)
+    await test_migrated_schema_matches_the_table_definitions(engine)
 
 
 async def _one_transfer(client, app) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditflow.auto_topups.runs import run_auto_topups
 from creditflow.balance_alerts.checks import check_balances
 from creditflow.billing.collection import collect_all
 from creditflow.billing.period_close import close_due
@@ -64,6 +65,7 @@ class JobRunner:
                         grace=self._grace)
         await collect_all(self._engine, self._clock)
         await check_balances(self._engine, now)
+        await run_auto_topups(self._topups)
         await deliver_pending(self._engine, self._clock, self._settings)
         # Last, so events the jobs above emitted go out in this same pass.
         await deliver_webhooks(self._engine, self._clock)

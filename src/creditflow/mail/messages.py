@@ -65,3 +65,12 @@ def subscription_suspended(plan: str, amount: int, currency: str) -> Message:
         body=(f"{plan} is suspended because its renewal ({_amount(amount, currency)}) could not be paid from your "
               "balance. Top up to restart it at once.\n"),
     )
+
+
+def auto_topup_link(total: int, currency: str, checkout_url: str) -> Message:
+    return Message(
+        kind="auto_topup_link",
+        subject=f"Top up {_amount(total, currency)} to keep your service running",
+        body=(f"Your balance is below your automatic top-up threshold, and there is no saved card to charge.\n\n"
+              f"Pay {_amount(total, currency)} here to top up:\n{checkout_url}\n"),
+    )

@@ -24,8 +24,8 @@ EVENT_TYPES: dict[str, str] = {
     "budget.threshold_reached": "A budget's spend crossed one of its alert thresholds (percent).",
     "budget.exceeded": "A budget's spend reached 100% of its amount.",
     "hold.expired": "A hold expired before it was captured or voided; its reservation was released.",
-    "auto_topup.succeeded": "An automatic top-up charged the saved payment method.",
-    "auto_topup.failed": "An automatic top-up's charge was declined.",
+    "auto_topup.succeeded": "An automatic top-up was paid (a saved payment method charged, or its payment link paid).",
+    "auto_topup.failed": "An automatic top-up failed (declined, no way to pay, link unpaid); it backs off.",
     "payment_method.saved": "A customer's payment method was saved at the gateway by a paid top-up.",
     "payment_method.detached": "A saved payment method was detached: it can no longer be charged.",
 }

@@ -10,6 +10,7 @@ from creditflow.db.tables.access import (
     idempotency_keys,
     operator_keys,
 )
+from creditflow.db.tables.auto_topups import auto_topup_attempts, auto_topups
 from creditflow.db.tables.base import ID, metadata
 from creditflow.db.tables.billing import usage_closes
 from creditflow.db.tables.budgets import alerts, budget_usage, budgets, hold_budgets
@@ -47,6 +48,8 @@ __all__ = [
     "ID",
     "accounts",
     "alerts",
+    "auto_topup_attempts",
+    "auto_topups",
     "balance_alerts",
     "budget_usage",
     "budgets",
