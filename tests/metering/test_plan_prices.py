@@ -142,3 +142,31 @@ async def test_bad_plan_prices_are_refused_and_change_nothing(client) -> None:
     listed = ok(await client.get("/v1/prices"))["data"]
     assert len(listed) == 2  # the default and pro's; nothing of the refused plan
     assert expect_error(await client.get("/v1/prices", params={"plan": "nope"}), 404, "not_found")["param"] == "plan"
+
+
+async def test_a_plan_price_in_the_plans_interval_counts_usage_over_billing_periods(client, clock) -> None:
+    clock.set(datetime(2026, 3, 15, 12, tzinfo=UTC))
+    await make_metric(client, "calls")
+    await make_price(client, "calls", properties={"amount": "1.00"}, free_units_per_period="2")
+    # A month, the plan's interval: the subscription's billing periods.
+    await make_plan(client, "mid-month", "1.00", currency="USD", prices=[{**PLAN_CALLS, "free_units_per_period": "2"}])
+    customer = await _customer(client)
+    ok(await subscribe(client, customer, "mid-month"), 201)
+
+    costs = []
+    for day, transaction_id in ((20, "a"), (25, "b"), (31, "c")):
+        clock.set(datetime(2026, 3, day, 12, tzinfo=UTC))
+        costs.append(ok(await send(client, customer, "calls", transaction_id), 201)["cost"])
+    clock.set(datetime(2026, 4, 10, 12, tzinfo=UTC))
+    costs.append(ok(await send(client, customer, "calls", "d"), 201)["cost"])  # April, same billing period
+    clock.set(datetime(2026, 4, 15, 12, tzinfo=UTC))
+    costs.append(ok(await send(client, customer, "calls", "e"), 201)["cost"])  # a new billing period: free again
+    assert costs == ["0.00", "0.00", "0.10", "0.10", "0.00"]
+
+    # A customer without the plan counts calendar months: April 10 is free again for them.
+    other = await _customer(client)
+    clock.set(datetime(2026, 3, 31, 12, tzinfo=UTC))
+    for transaction_id in ("x", "y", "z"):
+        ok(await send(client, other, "calls", transaction_id), 201)
+    clock.set(datetime(2026, 4, 10, 12, tzinfo=UTC))
+    assert ok(await send(client, other, "calls", "w"), 201)["cost"] == "0.00"

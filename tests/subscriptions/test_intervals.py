@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from creditflow.subscriptions.intervals import period_bound
+from creditflow.subscriptions.intervals import period_bound, period_containing
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,23 @@ def test_months_in_a_zone_ahead_of_utc_follow_the_local_date() -> None:
     # 2026-01-31 20:00 UTC is Feb 1, 03:00 in Jakarta: the local anchor day is the 1st.
     start = datetime(2026, 1, 31, 20, tzinfo=UTC)
     assert period_bound(start, "month", 1, "Asia/Jakarta") == datetime(2026, 2, 28, 20, tzinfo=UTC)
+
+
+def test_the_period_containing_a_moment_follows_the_anchor() -> None:
+    anchor = datetime(2026, 1, 31, 9, tzinfo=UTC)
+    cases = [
+        (datetime(2026, 2, 27, tzinfo=UTC), datetime(2026, 1, 31, 9, tzinfo=UTC)),
+        (datetime(2026, 2, 28, 9, tzinfo=UTC), datetime(2026, 2, 28, 9, tzinfo=UTC)),
+        (datetime(2026, 3, 30, tzinfo=UTC), datetime(2026, 2, 28, 9, tzinfo=UTC)),
+        (datetime(2026, 3, 31, 9, tzinfo=UTC), datetime(2026, 3, 31, 9, tzinfo=UTC)),
+        (datetime(2026, 1, 15, tzinfo=UTC), datetime(2025, 12, 31, 9, tzinfo=UTC)),
+    ]
+    for moment, start in cases:
+        assert period_containing(anchor, "month", moment, "UTC") == start, moment
+    assert period_containing(anchor, "week", datetime(2026, 2, 14, 9, tzinfo=UTC), "UTC") == datetime(
+        2026, 2, 14, 9, tzinfo=UTC
+    )
+    assert period_containing(anchor, "week", datetime(2026, 2, 14, 8, tzinfo=UTC), "UTC") == datetime(
+        2026, 2, 7, 9, tzinfo=UTC
+    )
+    assert period_containing(anchor, "year", datetime(2027, 1, 30, tzinfo=UTC), "UTC") == anchor

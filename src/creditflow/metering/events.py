@@ -265,7 +265,7 @@ def _validate(
         if price is None:
             return NoPrice(f"no price applies to this event of metric '{metric.code}'", param="metric")
         accepted.price = price
-        accepted.period_start = rating.period_start(price.period, timestamp, customer.timezone)
+        accepted.period_start = rating.period_start(price, customer.id, timestamp, customer.timezone)
     return accepted
 
 

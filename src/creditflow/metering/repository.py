@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 
 from creditflow.db.dialect import MappingRow, fetch_mappings, one_of_param
-from creditflow.db.tables import customers, events, metrics, subscriptions, usage_aggregates, usage_closes
+from creditflow.db.tables import customers, events, metrics, plans, subscriptions, usage_aggregates, usage_closes
 from creditflow.db.tx import Tx
 from creditflow.db.types import UTCDateTime
 from creditflow.metering.metrics import Metric, metric_from_row
@@ -82,6 +82,14 @@ async def customers_by_ref(tx: Tx, refs: set[str]) -> dict[str, CustomerRef]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """A customer's subscription to a plan, as rating needs it: its billing periods."""
+
+    anchor_at: datetime
+    interval: str
+
+
 # Subscriptions whose plan's usage prices apply to usage now. A suspended one's do not: until it is paid
 # again, its customer's usage takes the default prices.
 PRICED_SUBSCRIPTIONS = ("trialing", "active", "past_due")
@@ -89,10 +97,10 @@ PRICED_SUBSCRIPTIONS = ("trialing", "active", "past_due")
 
 async def subscribed_plans(
     tx: Tx, customer_ids: set[str], candidates: list[Price], *, during: tuple[datetime, datetime] | None = None
-) -> dict[str, frozenset[str]]:
-    """The plans each customer subscribes to, for rating: now, or with `during`, at any time in that window
-    (a usage report, a period close: the subscription may have ended since). No query when no candidate
-    price is a plan's."""
+) -> dict[str, dict[str, Subscribed]]:
+    """The plans each customer subscribes to, for rating, with each one's billing anchor and interval: now,
+    or with `during`, at any time in that window (a usage report, a period close: the subscription may have
+    ended since). No query when no candidate price is a plan's."""
     if not customer_ids or not any(p.plan_id for p in candidates):
         return {}
     if during is None:
@@ -104,14 +112,16 @@ async def subscribed_plans(
             or_(subscriptions.c.canceled_at.is_(None), subscriptions.c.canceled_at > start),
         )
     rows = await tx.conn.execute(
-        select(subscriptions.c.customer_id, subscriptions.c.plan_id).where(
-            subscriptions.c.customer_id.in_(customer_ids), live
-        )
+        select(subscriptions.c.customer_id, subscriptions.c.plan_id, subscriptions.c.anchor_at, plans.c.interval)
+        .select_from(subscriptions.join(plans, plans.c.id == subscriptions.c.plan_id))
+        .where(subscriptions.c.customer_id.in_(customer_ids), live)
+        .order_by(subscriptions.c.anchor_at.desc())
     )
-    found: dict[str, set[str]] = {}
-    for customer_id, plan_id in rows.all():
-        found.setdefault(customer_id, set()).add(plan_id)
-    return {customer_id: frozenset(plan_ids) for customer_id, plan_ids in found.items()}
+    found: dict[str, dict[str, Subscribed]] = {}
+    for customer_id, plan_id, anchor_at, interval in rows.all():
+        # Two subscriptions to one plan: the earliest anchored counts (rows come newest first).
+        found.setdefault(customer_id, {})[plan_id] = Subscribed(anchor_at, interval)
+    return found
 
 # PostgreSQL: one probe of the (customer_id, transaction_id) unique index per pair, whatever the statistics
 # say. Statements are prepared once per connection and their plan kept, often while the events table is

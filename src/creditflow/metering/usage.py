@@ -121,7 +121,7 @@ async def usage_report(
         tally.units, tally.events, tally.cost = int(row.units), int(row.events), int(row.cost)
     candidates = await active_prices(tx, deferred) if deferred else []
     subscribed = await repository.subscribed_plans(tx, {found.id}, candidates, during=(start, end))
-    plans = subscribed.get(found.id, frozenset())
+    plans = frozenset(subscribed.get(found.id, {}))
     for deferred_id in deferred:
         prices = by_precedence(
             candidates, metric_id=deferred_id, customer_id=found.id, currency=found.currency, plan_ids=plans

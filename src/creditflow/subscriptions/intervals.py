@@ -23,3 +23,20 @@ def period_bound(anchor: datetime, interval: str, n: int, timezone: str) -> date
         day = min(local.day, calendar.monthrange(year, month)[1])
         moved = local.replace(tzinfo=None, year=year, month=month, day=day)
     return moved.replace(tzinfo=zone).astimezone(anchor.tzinfo)
+
+
+def period_containing(anchor: datetime, interval: str, moment: datetime, timezone: str) -> datetime:
+    """The start of the billing period (counted from `anchor`) that contains `moment`, as a UTC instant;
+    a moment before the anchor falls in a period counted backwards."""
+    local_anchor, local = anchor.astimezone(ZoneInfo(timezone)), moment.astimezone(ZoneInfo(timezone))
+    if interval == "week":
+        n = (local.replace(tzinfo=None) - local_anchor.replace(tzinfo=None)) // timedelta(weeks=1)
+    else:
+        months = (local.year - local_anchor.year) * 12 + local.month - local_anchor.month
+        n = months // _MONTHS[interval]
+    # The estimate is off by at most one where month lengths or the day of the month differ.
+    while period_bound(anchor, interval, n, timezone) > moment:
+        n -= 1
+    while period_bound(anchor, interval, n + 1, timezone) <= moment:
+        n += 1
+    return period_bound(anchor, interval, n, timezone)
