@@ -147,6 +147,22 @@ async def test_partial_captures_consume_the_reservation_and_the_final_one_releas
     assert await _period(client, budget) == ("15.00", "0.00", "85.00")
 
 
+async def test_a_hold_placed_before_its_budget_was_archived_still_gives_the_reservation_back(client):
+    customer = await _funded(client)
+    budget = await make_budget(client, customer=customer, amount="100")
+    captured = ok(await hold(client, customer, "30"), 201)
+    voided = ok(await hold(client, customer, "20"), 201)
+    # Archiving the only budget clears the wallet's budgeted flag: only the holds' rows remember it.
+    ok(await client.post(f"/v1/budgets/{budget['id']}/archive"))
+
+    ok(await client.post(f"/v1/holds/{captured['id']}/capture", json={"amount": "10", "final": False}))
+    assert await _period(client, budget) == ("0.00", "40.00", "60.00")
+    ok(await client.post(f"/v1/holds/{captured['id']}/capture", json={"amount": "5"}))
+    ok(await client.post(f"/v1/holds/{voided['id']}/void"))
+
+    assert await _period(client, budget) == ("0.00", "0.00", "100.00")
+
+
 async def test_void_and_expiry_give_the_reservation_back(client, clock):
     customer = await _funded(client)
     budget = await make_budget(client, customer=customer, amount="100")

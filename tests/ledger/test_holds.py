@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from creditflow import money
 from creditflow.db.tables import hold_allocations, transfers
@@ -102,3 +102,62 @@ async def test_final_capture_releases_every_remaining_allocation(client, app):
     assert result.hold.allocations == [Draw(first, 0), Draw(second, 0)]
     assert result.breakage == 0
     assert (result.wallet.posted, result.wallet.held) == (M("7"), 0)
+
+
+async def test_the_placed_hold_is_the_hold_as_stored(client, app):
+    customer, _, _ = await _two_lots(client)
+    async with _tx(app) as tx:
+        placed = await holds.create_hold(
+            tx, customer=customer, amount=M("4"), unit=None, expires_in=600, description="d", metadata={"k": "v"}
+        )
+    async with _tx(app) as tx:
+        assert await holds.get_hold(tx, placed.id) == placed
+
+
+async def test_a_captured_hold_is_the_hold_as_stored(client, app):
+    customer, _, _ = await _two_lots(client)
+    async with _tx(app) as tx:
+        hold = await holds.create_hold(tx, customer=customer, amount=M("4"), unit=None, expires_in=600)
+    for amount, final in ((M("3.5"), False), (M("0.25"), False), (M("0.1"), True)):
+        async with _tx(app) as tx:
+            captured = (await holds.capture_hold(tx, hold.id, amount, final=final)).hold
+        async with _tx(app) as tx:
+            assert await holds.get_hold(tx, hold.id) == captured
+
+
+class _Selects:
+    """Counts the SELECTs SQLAlchemy sends that read a given table."""
+
+    def __init__(self, app, table: str) -> None:
+        self.count = 0
+        self._engine = app.state.engine.sync_engine
+        self._table = table
+
+    def _seen(self, _conn, _cursor, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and f"FROM {self._table} " in f"{statement} ":
+            self.count += 1
+
+    def __enter__(self) -> _Selects:
+        event.listen(self._engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+
+async def test_placing_a_hold_answers_without_reading_it_back(client, app):
+    customer, _, _ = await _two_lots(client)
+    with _Selects(app, "holds") as selects:
+        async with _tx(app) as tx:
+            await holds.create_hold(tx, customer=customer, amount=M("4"), unit=None, expires_in=600)
+    assert selects.count == 0
+
+
+async def test_a_capture_reads_its_hold_once(client, app):
+    customer, _, _ = await _two_lots(client)
+    async with _tx(app) as tx:
+        hold = await holds.create_hold(tx, customer=customer, amount=M("4"), unit=None, expires_in=600)
+    with _Selects(app, "holds") as selects:
+        async with _tx(app) as tx:
+            await holds.capture_hold(tx, hold.id, M("1"))
+    assert selects.count == 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from creditflow.budgets.guard import BudgetState
 from creditflow.budgets.service import tightest_budget
@@ -127,10 +127,14 @@ async def revoke_api_key(tx: Tx, customer_ref: str, key_id: str) -> CustomerApiK
     return await _get(tx, customer.id, key_id)
 
 
+# verify and authorize run this on every call: built once, not per request.
+_BY_HASH = select(customer_api_keys).where(customer_api_keys.c.key_hash == bindparam("key_hash"))
+
+
 async def find_active_key(tx: Tx, secret: str) -> CustomerApiKey | None:
     """The key this secret belongs to, if it is neither revoked nor expired."""
     digest = hash_key(secret)
-    row = (await tx.conn.execute(select(customer_api_keys).where(customer_api_keys.c.key_hash == digest))).first()
+    row = (await tx.conn.execute(_BY_HASH, {"key_hash": digest})).first()
     # The lookup is by hash; the constant-time compare keeps the final check free of timing leaks.
     if row is None or not hmac.compare_digest(row.key_hash, digest):
         return None

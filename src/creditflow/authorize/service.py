@@ -49,7 +49,7 @@ async def authorize(
 ) -> Authorization:
     """Place a hold of `amount` (the estimate) if the key, its rate limit, the budgets and the balance
     allow it. With `api_key` (the secret), the hold and its later capture count on that key's budgets."""
-    api_key_id = None
+    api_key_id = key_owner = None
     if api_key is not None:
         key = await find_active_key(tx, api_key)
         if key is None:
@@ -62,12 +62,12 @@ async def authorize(
                 False, refused.code, refused.message, customer_id=key.customer_id, api_key_id=key.id,
                 retry_after=retry_after,
             )
-        customer, api_key_id = key.customer_id, key.id
+        customer, api_key_id, key_owner = key.customer_id, key.id, key.customer_id
     assert customer is not None
     try:
         placed = await holds.place_hold(
             tx, customer=customer, amount=amount, unit=unit, expires_in=expires_in,
-            description="authorize", api_key_id=api_key_id,
+            description="authorize", api_key_id=api_key_id, api_key_owner=key_owner,
         )
     except (InsufficientFunds, BudgetExceeded) as refused:
         # Nothing was written; read what the refusal reports (the refused path may cost a little more).

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from creditflow import money
 from creditflow.db.dialect import insert_ignoring_conflicts, insert_or_add
@@ -206,14 +206,12 @@ def alert_data(alert: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def check_hold(tx: Tx, wallet: WalletState, api_key_id: str | None, amount: int) -> list[BudgetState]:
-    """The budgets a hold of `amount` would reserve of; BudgetExceeded (before anything is written) if a
-    blocking one cannot allow it."""
-    if not wallet.budgeted:
-        return []
-    states = applicable((await load_budgets(tx, [wallet])).get(wallet.id, []), api_key_id)
-    check(states, amount)
-    return states
+def check_hold(states: Iterable[BudgetState], api_key_id: str | None, amount: int) -> list[BudgetState]:
+    """The budgets (of the wallet's loaded ones) a hold of `amount` would reserve of; BudgetExceeded (before
+    anything is written) if a blocking one cannot allow it."""
+    watching = applicable(states, api_key_id)
+    check(watching, amount)
+    return watching
 
 
 async def reserve_for_hold(tx: Tx, states: list[BudgetState], hold_id: str, amount: int) -> None:
@@ -231,20 +229,31 @@ async def reserve_for_hold(tx: Tx, states: list[BudgetState], hold_id: str, amou
     await write_changes(tx, changes)
 
 
+_RESERVATIONS = select(hold_budgets).where(
+    hold_budgets.c.hold_id == bindparam("hold_id"), hold_budgets.c.reserved > 0
+)
+
+
 async def _reservations(tx: Tx, hold_id: str) -> list[Any]:
-    return list(
-        await tx.conn.execute(
-            select(hold_budgets).where(hold_budgets.c.hold_id == hold_id, hold_budgets.c.reserved > 0)
-        )
-    )
+    return list(await tx.conn.execute(_RESERVATIONS, {"hold_id": hold_id}))
 
 
 async def capture_for_hold(
-    tx: Tx, wallet: WalletState, api_key_id: str | None, hold_id: str, amount: int, hold_reserved: int
+    tx: Tx,
+    wallet: WalletState,
+    api_key_id: str | None,
+    hold_id: str,
+    amount: int,
+    hold_reserved: int,
+    *,
+    final: bool,
+    reserves_budget: bool = True,
 ) -> None:
-    """Turn the hold's reservations into spend. Only the part beyond what the hold still reserves (an
-    over-capture) is checked against blocking budgets, so a capture within the hold never fails here."""
-    reservations = {row.budget_id: row for row in await _reservations(tx, hold_id)}
+    """Turn the hold's reservations into spend, and on a final capture give back the rest (what
+    release_for_hold would, without reading the reservations again). Only the part beyond what the hold
+    still reserves (an over-capture) is checked against blocking budgets, so a capture within the hold never
+    fails here. `reserves_budget=False` when the caller knows the hold reserves no budget (saves a query)."""
+    reservations = {row.budget_id: row for row in await _reservations(tx, hold_id)} if reserves_budget else {}
     if not wallet.budgeted and not reservations:
         return
     periods = {budget_id: row.period_start for budget_id, row in reservations.items()}
@@ -263,10 +272,13 @@ async def capture_for_hold(
         if budget_id not in counted:
             changes.add(budget_id, row.period_start, reserved=-min(amount, row.reserved))
     for row in reservations.values():
+        rest = row.reserved - min(amount, row.reserved)
+        if final and rest:
+            changes.add(row.budget_id, row.period_start, reserved=-rest)
         await tx.conn.execute(
             update(hold_budgets)
             .where(hold_budgets.c.hold_id == hold_id, hold_budgets.c.budget_id == row.budget_id)
-            .values(reserved=row.reserved - min(amount, row.reserved))
+            .values(reserved=0 if final else rest)
         )
     await write_changes(tx, changes)
 

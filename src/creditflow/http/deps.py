@@ -14,7 +14,8 @@ from creditflow.keys.service import OperatorKey, authenticate, permits, scope_fo
 _bearer = HTTPBearer(auto_error=False, description="An operator key: `creditflow keys create --name NAME`.")
 
 
-def _tx(request: Request) -> Tx:
+# Plain functions would be run in a worker thread by FastAPI, a thread hop per request for an attribute read.
+async def _tx(request: Request) -> Tx:
     return request.state.tx
 
 
@@ -31,7 +32,7 @@ async def _operator(
     return key
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from creditflow.db.tables import operator_keys
 from creditflow.db.tx import Tx
@@ -114,11 +114,15 @@ async def revoke_key(tx: Tx, key_id: str) -> OperatorKey:
     return await get_key(tx, key_id)
 
 
+# Every request runs this: built once, not per request.
+_BY_HASH = select(operator_keys).where(operator_keys.c.key_hash == bindparam("key_hash"))
+
+
 async def authenticate(tx: Tx, secret: str | None) -> OperatorKey:
     if not secret:
         raise Unauthenticated("send your operator key as 'Authorization: Bearer <key>'")
     digest = hash_key(secret)
-    row = (await tx.conn.execute(select(operator_keys).where(operator_keys.c.key_hash == digest))).first()
+    row = (await tx.conn.execute(_BY_HASH, {"key_hash": digest})).first()
     # The lookup is by hash; the constant-time compare keeps the final check free of timing leaks.
     if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
         raise Unauthenticated("the operator key is not valid or has been revoked")

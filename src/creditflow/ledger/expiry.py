@@ -16,25 +16,44 @@ from creditflow.db.tx import Tx
 from creditflow.ids import new_id
 from creditflow.ledger import repository
 from creditflow.ledger.journal import Journal
-from creditflow.ledger.models import WalletState, system_account_id
+from creditflow.ledger.models import HeldAllocation, WalletState, system_account_id
 from creditflow.webhooks.outbox import amount_text, emit, timestamp_text
 
 EXPIRY_ACTOR = "system:expiry"
 
 
-async def release_reservations(tx: Tx, journal: Journal, hold_id: str) -> int:
+async def release_reservations(
+    tx: Tx,
+    journal: Journal,
+    hold_id: str,
+    allocations: list[HeldAllocation] | None = None,
+    *,
+    reserves_budget: bool = True,
+) -> int:
     """Release what a hold still reserves. A released part of an ended lot goes to breakage.
 
+    `allocations` (as repository.held_allocations reads them) when the caller has just read them, and
+    `reserves_budget=False` when it knows the hold reserves no budget: each saves a query.
     Returns the amount sent to breakage.
     """
-    await budget_guard.release_for_hold(tx, hold_id)
-    allocations = await repository.active_allocations(tx, hold_id)
-    ended = await repository.ended_lot_ids(tx, [a.account_id for a in allocations])
+    if reserves_budget:
+        await budget_guard.release_for_hold(tx, hold_id)
+    if allocations is None:
+        allocations = await repository.held_allocations(tx, hold_id)
+    breakage = release_rest(journal, allocations)
+    await repository.reduce_allocations(tx, hold_id, {a.seq: a.remaining for a in allocations})
+    return breakage
+
+
+def release_rest(journal: Journal, allocations: list[HeldAllocation]) -> int:
+    """Journal the release of every allocation's `remaining`, an ended lot's part to breakage; returns the
+    breakage. Writes nothing: the caller reduces the allocation rows."""
     breakage = 0
     for allocation in allocations:
+        if not allocation.remaining:
+            continue
         journal.release(allocation.account_id, allocation.remaining)
-        await repository.reduce_allocation(tx, hold_id, allocation.seq, allocation.remaining)
-        if allocation.account_id in ended:
+        if allocation.ended:
             journal.transfer(
                 allocation.account_id, system_account_id("breakage", journal.unit), allocation.remaining, "breakage"
             )

@@ -16,6 +16,8 @@ from creditflow.ids import new_id
 from creditflow.ledger import repository
 from creditflow.ledger.models import WalletState, counts_in_wallet, is_system_account
 
+_INSERT_TRANSFERS = transfers.insert()
+
 
 class Journal:
     def __init__(self, tx: Tx, *, operation_id: str, unit: str, wallet_id: str) -> None:
@@ -64,7 +66,7 @@ class Journal:
                     wallet_posted += posted
                     wallet_held += held
         if self._rows:
-            await self._tx.conn.execute(transfers.insert(), self._rows)
+            await self._tx.conn.execute(_INSERT_TRANSFERS, self._rows)
         if wallet_posted or wallet_held:
             return await repository.change_wallet(self._tx, self.wallet_id, wallet_posted, wallet_held)
         return None

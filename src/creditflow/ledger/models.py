@@ -157,6 +157,17 @@ class Hold:
 
 
 @dataclass(slots=True)
+class HeldAllocation:
+    """What one allocation of a hold still reserves, as a capture, void or expiry releases it."""
+
+    seq: int
+    account_id: str
+    remaining: int
+    ended: bool
+    """The lot is voided, expired or past its expiry: what is released from it goes to breakage."""
+
+
+@dataclass(slots=True)
 class CaptureResult:
     id: str
     hold: Hold

@@ -1,11 +1,16 @@
-"""Ledger queries. Every balance change is a conditional single-statement UPDATE."""
+"""Ledger queries. Every balance change is a conditional single-statement UPDATE.
+
+The statements every money request runs (lock a wallet, change balances, write an operation, read and
+reduce hold allocations) are built once at import: building a Core statement and hashing it for the
+compiled cache costs more CPU than executing it, and these run several times per request.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, case, func, or_, select, update
 
 from creditflow.db.tables import (
     accounts,
@@ -18,8 +23,9 @@ from creditflow.db.tables import (
     wallets,
 )
 from creditflow.db.tx import Tx
+from creditflow.db.types import UTCDateTime
 from creditflow.errors import InsufficientFunds, NotFound
-from creditflow.ledger.models import Lot, WalletState
+from creditflow.ledger.models import HeldAllocation, Lot, WalletState
 
 _WALLET_COLUMNS = (
     wallets.c.id,
@@ -38,11 +44,26 @@ def wallet_from_row(row: Any) -> WalletState:
     return WalletState(*row[:9])
 
 
+_LOCK_WALLET = select(*_WALLET_COLUMNS).where(wallets.c.id == bindparam("wallet_id")).with_for_update()
+# Only wallet columns: on PostgreSQL a statement that waited for the lock re-reads the locked row, not the
+# joined hold (whose wallet never changes).
+_LOCK_WALLET_OF_HOLD = (
+    select(*_WALLET_COLUMNS)
+    .select_from(wallets.join(holds, holds.c.wallet_id == wallets.c.id))
+    .where(holds.c.id == bindparam("hold_id"))
+    .with_for_update(of=wallets)
+)
+
+
 async def lock_wallet(tx: Tx, wallet_id: str) -> WalletState | None:
     """Lock one wallet row (PostgreSQL FOR UPDATE; SQLite already holds the write lock)."""
-    row = (
-        await tx.conn.execute(select(*_WALLET_COLUMNS).where(wallets.c.id == wallet_id).with_for_update())
-    ).first()
+    row = (await tx.conn.execute(_LOCK_WALLET, {"wallet_id": wallet_id})).first()
+    return wallet_from_row(row) if row else None
+
+
+async def lock_wallet_of_hold(tx: Tx, hold_id: str) -> WalletState | None:
+    """Lock the wallet a hold reserves on, found from the hold id in the same statement; None for no such hold."""
+    row = (await tx.conn.execute(_LOCK_WALLET_OF_HOLD, {"hold_id": hold_id})).first()
     return wallet_from_row(row) if row else None
 
 
@@ -86,31 +107,40 @@ async def overdraft_of(tx: Tx, wallet: WalletState) -> Lot:
     return Lot(wallet.overdraft_account_id, row.posted, row.held, row.credit_limit)
 
 
+# Bound parameters of an UPDATE must not be named like a column of its table: SQLAlchemy reserves those names.
+_POSTED_DELTA = bindparam("posted_delta", type_=BigInteger())
+_HELD_DELTA = bindparam("held_delta", type_=BigInteger())
+_CHANGE_ACCOUNT = (
+    update(accounts)
+    .where(
+        accounts.c.id == bindparam("account_id"),
+        accounts.c.posted + _POSTED_DELTA - (accounts.c.held + _HELD_DELTA) >= -accounts.c.credit_limit,
+        accounts.c.held + _HELD_DELTA >= 0,
+    )
+    .values(posted=accounts.c.posted + _POSTED_DELTA, held=accounts.c.held + _HELD_DELTA)
+)
+_CHANGE_WALLET = (
+    update(wallets)
+    .where(wallets.c.id == bindparam("wallet_id"))
+    .values(
+        posted=wallets.c.posted + _POSTED_DELTA, held=wallets.c.held + _HELD_DELTA,
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+    .returning(*_WALLET_COLUMNS)
+)
+
+
 async def change_account(tx: Tx, account_id: str, posted: int, held: int) -> None:
     """Apply a delta to a customer account; the WHERE refuses to cross the limit (the CHECK backs it)."""
-    result = await tx.conn.execute(
-        update(accounts)
-        .where(
-            accounts.c.id == account_id,
-            accounts.c.posted + posted - (accounts.c.held + held) >= -accounts.c.credit_limit,
-            accounts.c.held + held >= 0,
-        )
-        .values(posted=accounts.c.posted + posted, held=accounts.c.held + held)
-    )
+    parameters = {"account_id": account_id, "posted_delta": posted, "held_delta": held}
+    result = await tx.conn.execute(_CHANGE_ACCOUNT, parameters)
     if result.rowcount != 1:
         raise InsufficientFunds("the account cannot cover this amount", param="amount")
 
 
 async def change_wallet(tx: Tx, wallet_id: str, posted: int, held: int) -> WalletState:
-    row = (
-        await tx.conn.execute(
-            update(wallets)
-            .where(wallets.c.id == wallet_id)
-            .values(posted=wallets.c.posted + posted, held=wallets.c.held + held, updated_at=tx.now)
-            .returning(*_WALLET_COLUMNS)
-        )
-    ).one()
-    return wallet_from_row(row)
+    parameters = {"wallet_id": wallet_id, "posted_delta": posted, "held_delta": held, "now": tx.now}
+    return wallet_from_row((await tx.conn.execute(_CHANGE_WALLET, parameters)).one())
 
 
 async def set_next_expiry(tx: Tx, wallet_id: str, moment: datetime | None) -> None:
@@ -161,6 +191,9 @@ async def check_api_key_owner(tx: Tx, api_key_id: str, customer_id: str) -> None
         raise error
 
 
+_INSERT_OPERATION = operations.insert()
+
+
 async def insert_operation(
     tx: Tx,
     *,
@@ -177,21 +210,22 @@ async def insert_operation(
     api_key_id: str | None = None,
 ) -> None:
     await tx.conn.execute(
-        operations.insert().values(
-            api_key_id=api_key_id,
-            id=id,
-            kind=kind,
-            customer_id=customer_id,
-            wallet_id=wallet_id,
-            unit=unit,
-            amount=amount,
-            reversed_amount=0,
-            reference_id=reference_id,
-            actor=actor or tx.actor,
-            description=description,
-            metadata=metadata or {},
-            created_at=tx.now,
-        )
+        _INSERT_OPERATION,
+        {
+            "api_key_id": api_key_id,
+            "id": id,
+            "kind": kind,
+            "customer_id": customer_id,
+            "wallet_id": wallet_id,
+            "unit": unit,
+            "amount": amount,
+            "reversed_amount": 0,
+            "reference_id": reference_id,
+            "actor": actor or tx.actor,
+            "description": description,
+            "metadata": metadata or {},
+            "created_at": tx.now,
+        },
     )
 
 
@@ -206,21 +240,64 @@ async def transfers_of(tx: Tx, operation_ids: list[str]) -> list[Any]:
     return list((await tx.conn.execute(query)).all())
 
 
-async def active_allocations(tx: Tx, hold_id: str) -> list[Any]:
-    query = (
-        select(hold_allocations.c.seq, hold_allocations.c.account_id, hold_allocations.c.remaining)
-        .where(hold_allocations.c.hold_id == hold_id, hold_allocations.c.remaining > 0)
-        .order_by(hold_allocations.c.seq)
+_ACTIVE_ALLOCATIONS = (
+    select(hold_allocations.c.seq, hold_allocations.c.account_id, hold_allocations.c.remaining)
+    .where(hold_allocations.c.hold_id == bindparam("hold_id"), hold_allocations.c.remaining > 0)
+    .order_by(hold_allocations.c.seq)
+)
+_REDUCE_ALLOCATION = (
+    update(hold_allocations)
+    .where(
+        and_(hold_allocations.c.hold_id == bindparam("of_hold"), hold_allocations.c.seq == bindparam("allocation"))
     )
-    return list((await tx.conn.execute(query)).all())
+    .values(remaining=hold_allocations.c.remaining - bindparam("reduction", type_=BigInteger()))
+)
+
+
+async def active_allocations(tx: Tx, hold_id: str) -> list[Any]:
+    return list((await tx.conn.execute(_ACTIVE_ALLOCATIONS, {"hold_id": hold_id})).all())
 
 
 async def reduce_allocation(tx: Tx, hold_id: str, seq: int, amount: int) -> None:
-    await tx.conn.execute(
-        update(hold_allocations)
-        .where(and_(hold_allocations.c.hold_id == hold_id, hold_allocations.c.seq == seq))
-        .values(remaining=hold_allocations.c.remaining - amount)
-    )
+    await reduce_allocations(tx, hold_id, {seq: amount})
+
+
+async def reduce_allocations(tx: Tx, hold_id: str, amounts: dict[int, int]) -> None:
+    """Lower each allocation `seq` of the hold by its amount, in one executemany."""
+    rows = [{"of_hold": hold_id, "allocation": seq, "reduction": n} for seq, n in sorted(amounts.items()) if n]
+    if rows:
+        await tx.conn.execute(_REDUCE_ALLOCATION, rows)
+
+
+def lot_ended(now: Any) -> ColumnElement[bool]:
+    """A credit lot no longer spendable: voided, expired or past its expiry (NULL, not true, for an account that
+    is no lot, such as the overdraft, when outer-joined)."""
+    return or_(credit_grants.c.status != "active", credit_grants.c.expires_at <= now)
+
+
+def held_allocation(row: Any) -> HeldAllocation:
+    """An allocation row read with ALLOCATION_COLUMNS."""
+    return HeldAllocation(seq=row.seq, account_id=row.account_id, remaining=row.remaining, ended=bool(row.lot_ended))
+
+
+# Allocation columns with whether the lot each one reserves on has ended; the statement binds "now".
+ALLOCATION_COLUMNS = (
+    hold_allocations.c.seq, hold_allocations.c.account_id, hold_allocations.c.remaining,
+    lot_ended(bindparam("now", type_=UTCDateTime())).label("lot_ended"),
+)
+ALLOCATION_LOT = credit_grants.c.id == hold_allocations.c.account_id
+_HELD_ALLOCATIONS = (
+    select(*ALLOCATION_COLUMNS)
+    .select_from(hold_allocations.outerjoin(credit_grants, ALLOCATION_LOT))
+    .where(hold_allocations.c.hold_id == bindparam("hold_id"), hold_allocations.c.remaining > 0)
+    .order_by(hold_allocations.c.seq)
+)
+
+
+async def held_allocations(tx: Tx, hold_id: str) -> list[HeldAllocation]:
+    """What the hold still reserves, allocation by allocation in draw order, and whether each lot has ended."""
+    rows = await tx.conn.execute(_HELD_ALLOCATIONS, {"hold_id": hold_id, "now": tx.now})
+    return [held_allocation(row) for row in rows]
 
 
 async def ended_lot_ids(tx: Tx, account_ids: list[str]) -> set[str]:
@@ -228,9 +305,6 @@ async def ended_lot_ids(tx: Tx, account_ids: list[str]) -> set[str]:
     if not account_ids:
         return set()
     rows = await tx.conn.execute(
-        select(credit_grants.c.id).where(
-            credit_grants.c.id.in_(account_ids),
-            or_(credit_grants.c.status != "active", credit_grants.c.expires_at <= tx.now),
-        )
+        select(credit_grants.c.id).where(credit_grants.c.id.in_(account_ids), lot_ended(tx.now))
     )
     return set(rows.scalars().all())
