@@ -14,10 +14,16 @@ from creditflow.money import MoneyError
     ("value", "micros"),
     [("12.50", 12_500_000), ("0.000001", 1), ("0", 0), ("-3.2", -3_200_000), ("7", 7_000_000), (7, 7_000_000),
      (Decimal("0.1"), 100_000), (Decimal("1E+2"), 100_000_000), (" 1.5 ", 1_500_000), ("0.100000", 100_000),
-     ("9223372036854.775807", 2**63 - 1)],
+     ("1000000000000", money.MAX_AMOUNT), ("-1000000000000", -money.MAX_AMOUNT)],
 )
 def test_parse_reads_exact_decimals_as_micro_units(value, micros):
     assert money.parse(value) == micros
+
+
+@pytest.mark.parametrize("value", ["1000000000000.000001", "9223372036854.775807", 10**13, Decimal("1E+19")])
+def test_parse_refuses_an_amount_past_the_largest_as_too_large(value):
+    with pytest.raises(money.AmountTooLarge):
+        money.parse(value)
 
 
 def test_parse_is_exact_where_binary_floats_are_not():

@@ -23,6 +23,12 @@ class InvalidRequest(DomainError):
     code = "invalid_request"
 
 
+class AmountTooLarge(InvalidRequest):
+    """An amount, or the balance or usage total it would make, beyond the bounds in money.py."""
+
+    code = "amount_too_large"
+
+
 class Conflict(DomainError):
     code = "conflict"
 

@@ -17,6 +17,13 @@ from pydantic_core import PydanticCustomError, core_schema
 SCALE = 6
 MICROS = 10**SCALE
 MAX_MICROS = 2**63 - 1
+# The bounds that keep every sum the ledger computes inside 64 bits: a balance plus the largest amount plus the
+# largest credit limit stays under 2**63. Services answer 422 amount_too_large; database CHECKs back them.
+MAX_AMOUNT = 10**18
+"""The largest amount of one operation: 10^12 units of any unit."""
+MAX_BALANCE = 4 * 10**18
+"""The largest balance (posted, held, usage total) of one account or wallet: 4 x 10^12 units."""
+MAX_CREDIT_LIMIT = MAX_AMOUNT
 _AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
 # Scaling happens in a context that refuses, rather than rounds or overflows, anything inexact.
 _EXACT = Context(prec=60, Emax=60, Emin=-60, traps=[Overflow, Underflow, Inexact, InvalidOperation])
@@ -39,6 +46,13 @@ _ISO_CURRENCIES = {
 
 class MoneyError(ValueError):
     """An amount or unit that cannot be represented exactly."""
+
+
+class AmountTooLarge(MoneyError):
+    """An amount beyond MAX_AMOUNT."""
+
+
+TOO_LARGE_MESSAGE = f"an amount is at most {MAX_AMOUNT // MICROS} units (10^12)"
 
 
 def normalize_unit(unit: str) -> str:
@@ -81,7 +95,7 @@ def parse(value: Any) -> int:
     if not dec.is_finite():
         raise MoneyError("an amount must be a finite number")
     if dec.adjusted() > 18:
-        raise MoneyError("the amount is too large")
+        raise AmountTooLarge(TOO_LARGE_MESSAGE)
     if dec != 0 and dec.adjusted() < -SCALE:
         raise MoneyError(f"at most {SCALE} decimal places are allowed")
     try:
@@ -92,8 +106,8 @@ def parse(value: Any) -> int:
     if micros != integral:
         raise MoneyError(f"at most {SCALE} decimal places are allowed")
     result = int(integral)
-    if abs(result) > MAX_MICROS:
-        raise MoneyError("the amount is too large")
+    if abs(result) > MAX_AMOUNT:
+        raise AmountTooLarge(TOO_LARGE_MESSAGE)
     return result
 
 
@@ -124,6 +138,8 @@ class _AmountType:
         def validate(value: Any) -> int:
             try:
                 micros = parse(value)
+            except AmountTooLarge as exc:
+                raise PydanticCustomError("amount_too_large", str(exc)) from None
             except MoneyError as exc:
                 raise PydanticCustomError("amount", str(exc)) from None
             if cls.positive and micros <= 0:

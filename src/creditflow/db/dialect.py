@@ -6,9 +6,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, String, Table, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, Executable, String, Table, any_, bindparam, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _POSTGRES = postgresql_asyncpg.dialect()
@@ -82,3 +83,32 @@ class MappingRow:
             return self._mapping[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+# A SUM over many rows can pass 64 bits (a system account collects every customer's grants): SQLite then fails
+# with "integer overflow". Summing each value's high and low parts separately keeps both sums small, and Python
+# joins them exactly. `/` and `%` truncate alike on both engines, so value = high * _SPLIT + low holds for
+# negatives too.
+_SPLIT = 2**31
+
+
+def exact_sum(column: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Two aggregate columns whose values exact_total joins into the SUM of `column`, free of overflow."""
+    split = literal(_SPLIT, BigInteger())
+    return func.sum(column.op("/")(split)), func.sum(column.op("%")(split))
+
+
+def exact_total(high: Any, low: Any) -> int:
+    """The SUM from exact_sum's two parts (NULL, for no rows, is 0)."""
+    return int(high or 0) * _SPLIT + int(low or 0)
+
+
+def constraint_violated(error: IntegrityError) -> tuple[bool, str]:
+    """(whether it is a unique violation, the constraint's name or the driver's message) of an IntegrityError."""
+    original = error.orig
+    cause = getattr(original, "__cause__", None)
+    name = getattr(cause, "constraint_name", None) or str(original)
+    sqlstate = getattr(original, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate == "23505", name
+    return str(original).startswith("UNIQUE constraint failed"), name

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditflow import errors
+from creditflow.db.dialect import constraint_violated
 from creditflow.payments.gateways import errors as gateway_errors
 
 log = logging.getLogger("creditflow.http")
@@ -67,6 +68,8 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
     if any(p.get("type") == "json_invalid" for p in problems):
         reason = next((p.get("ctx", {}).get("error") for p in problems if p.get("ctx")), None)
         return error_response(400, "invalid_json", f"the request body is not valid JSON: {reason or 'decode error'}")
+    # A money amount past the bounds has its own code, as when a service finds it (errors.AmountTooLarge).
+    code = "amount_too_large" if problems[0].get("type") == "amount_too_large" else "validation_error"
     details = []
     for problem in problems:
         location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
@@ -76,7 +79,7 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
         details.append({"param": ".".join(location) or None, "message": message})
     first = details[0] if details else {"param": None, "message": "invalid request"}
     text = f"{first['param']}: {first['message']}" if first["param"] else first["message"]
-    return error_response(422, "validation_error", text, param=first["param"], details=details)
+    return error_response(422, code, text, param=first["param"], details=details)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -99,9 +102,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        # A uniqueness race lost to a concurrent request: nothing was written, a retry sees the winner.
-        log.info("integrity conflict: %s", exc.orig)
-        return error_response(409, "conflict", "a concurrent request changed the same resource; retry")
+        unique, constraint = constraint_violated(exc)
+        if unique:
+            # A uniqueness race lost to a concurrent request: nothing was written, a retry sees the winner.
+            log.info("integrity conflict: %s", constraint)
+            return error_response(409, "conflict", "a concurrent request changed the same resource; retry")
+        # Any other constraint (no_overdraft, the balance bounds) is the database catching what the services
+        # should have refused: a bug, never something a retry fixes.
+        log.error("constraint violated: %s", constraint)
+        return error_response(500, "internal_error", "an unexpected error occurred; nothing was changed")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from creditflow.db.dialect import exact_sum, exact_total
 from creditflow.db.tables import accounts, hold_allocations, holds, transfers, wallets
 from creditflow.db.tx import Tx
 from creditflow.ledger.models import DEBT
@@ -16,22 +17,20 @@ async def find_discrepancies(tx: Tx) -> list[str]:
     problems: list[str] = []
     conn = tx.conn
     balance: defaultdict[str, int] = defaultdict(int)
-    for account_id, amount in await conn.execute(
-        select(transfers.c.credit_account_id, func.sum(transfers.c.amount)).group_by(transfers.c.credit_account_id)
-    ):
-        balance[account_id] += int(amount)
-    for account_id, amount in await conn.execute(
-        select(transfers.c.debit_account_id, func.sum(transfers.c.amount)).group_by(transfers.c.debit_account_id)
-    ):
-        balance[account_id] -= int(amount)
+    # Summed without overflow: a system account's transfers can add up past 64 bits.
+    for side, sign in ((transfers.c.credit_account_id, 1), (transfers.c.debit_account_id, -1)):
+        for account_id, high, low in await conn.execute(
+            select(side, *exact_sum(transfers.c.amount)).group_by(side)
+        ):
+            balance[account_id] += sign * exact_total(high, low)
     reserved: defaultdict[str, int] = defaultdict(int)
-    for account_id, amount in await conn.execute(
-        select(hold_allocations.c.account_id, func.sum(hold_allocations.c.remaining))
+    for account_id, high, low in await conn.execute(
+        select(hold_allocations.c.account_id, *exact_sum(hold_allocations.c.remaining))
         .select_from(hold_allocations.join(holds, holds.c.id == hold_allocations.c.hold_id))
         .where(holds.c.status == "active")
         .group_by(hold_allocations.c.account_id)
     ):
-        reserved[account_id] += int(amount)
+        reserved[account_id] += exact_total(high, low)
     stray = await conn.execute(
         select(hold_allocations.c.hold_id, hold_allocations.c.account_id)
         .select_from(hold_allocations.join(holds, holds.c.id == hold_allocations.c.hold_id))

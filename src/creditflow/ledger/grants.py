@@ -7,16 +7,18 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from creditflow import money
 from creditflow.db.pagination import newest_first
 from creditflow.db.tables import accounts, credit_grants
 from creditflow.db.tx import Tx
-from creditflow.errors import GrantNotActive, InvalidRequest, NotFound
+from creditflow.errors import AmountTooLarge, GrantNotActive, InvalidRequest, NotFound
 from creditflow.ids import new_id
 from creditflow.ledger import repository
 from creditflow.ledger.debt import collect_from_grant, outstanding_debt
 from creditflow.ledger.expiry import lock_and_sweep
 from creditflow.ledger.journal import Journal
-from creditflow.ledger.models import LOT, PAID, Grant, system_account_id
+from creditflow.ledger.models import LOT, PAID, Grant, WalletState, system_account_id
+from creditflow.money import MAX_AMOUNT, MAX_BALANCE, MICROS
 from creditflow.wallets.lookup import resolve_wallet
 
 DEFAULT_PRIORITY = 50
@@ -47,6 +49,12 @@ async def grant_credits(
     ref = await resolve_wallet(tx, customer, unit)
     wallet = await lock_and_sweep(tx, ref.wallet_id)
     assert wallet is not None
+    if not fits(wallet, amount):
+        raise AmountTooLarge(
+            money.TOO_LARGE_MESSAGE if amount > MAX_AMOUNT
+            else f"the wallet's balance would pass the largest balance of {MAX_BALANCE // MICROS} units",
+            param="amount",
+        )
     grant_id, operation_id = new_id("grt"), new_id("op")
     await tx.conn.execute(
         accounts.insert().values(
@@ -76,6 +84,18 @@ async def grant_credits(
     if expires_at is not None:
         await repository.lower_next_expiry(tx, wallet, expires_at)
     return await get_grant(tx, grant_id)
+
+
+def fits(wallet: WalletState, amount: int) -> bool:
+    """Whether granting `amount` keeps within the bounds (money.py): checked before anything is written."""
+    return amount <= MAX_AMOUNT and wallet.posted + amount <= MAX_BALANCE
+
+
+async def room_for(tx: Tx, customer_id: str, unit: str, amount: int) -> bool:
+    """Whether the customer's wallet in `unit` can take a grant of `amount` now (locks the wallet)."""
+    ref = await resolve_wallet(tx, customer_id, unit)
+    wallet = await repository.lock_wallet(tx, ref.wallet_id)
+    return wallet is not None and fits(wallet, amount)
 
 
 async def void_grant(tx: Tx, grant_id: str) -> Grant:

@@ -24,8 +24,9 @@ from creditflow.db.tables import (
 )
 from creditflow.db.tx import Tx
 from creditflow.db.types import UTCDateTime
-from creditflow.errors import InsufficientFunds, NotFound
+from creditflow.errors import AmountTooLarge, InsufficientFunds, NotFound
 from creditflow.ledger.models import HeldAllocation, Lot, WalletState
+from creditflow.money import MAX_BALANCE, MICROS
 
 _WALLET_COLUMNS = (
     wallets.c.id,
@@ -107,6 +108,7 @@ async def overdraft_of(tx: Tx, wallet: WalletState) -> Lot:
     return Lot(wallet.overdraft_account_id, row.posted, row.held, row.credit_limit)
 
 
+_PAST_BALANCE = f"the balance would pass the largest balance of {MAX_BALANCE // MICROS} units"
 # Bound parameters of an UPDATE must not be named like a column of its table: SQLAlchemy reserves those names.
 _POSTED_DELTA = bindparam("posted_delta", type_=BigInteger())
 _HELD_DELTA = bindparam("held_delta", type_=BigInteger())
@@ -116,12 +118,18 @@ _CHANGE_ACCOUNT = (
         accounts.c.id == bindparam("account_id"),
         accounts.c.posted + _POSTED_DELTA - (accounts.c.held + _HELD_DELTA) >= -accounts.c.credit_limit,
         accounts.c.held + _HELD_DELTA >= 0,
+        accounts.c.posted + _POSTED_DELTA <= MAX_BALANCE,
+        accounts.c.held + _HELD_DELTA <= MAX_BALANCE,
     )
     .values(posted=accounts.c.posted + _POSTED_DELTA, held=accounts.c.held + _HELD_DELTA)
 )
 _CHANGE_WALLET = (
     update(wallets)
-    .where(wallets.c.id == bindparam("wallet_id"))
+    .where(
+        wallets.c.id == bindparam("wallet_id"),
+        wallets.c.posted + _POSTED_DELTA <= MAX_BALANCE,
+        wallets.c.held + _HELD_DELTA <= MAX_BALANCE,
+    )
     .values(
         posted=wallets.c.posted + _POSTED_DELTA, held=wallets.c.held + _HELD_DELTA,
         updated_at=bindparam("now", type_=UTCDateTime()),
@@ -135,12 +143,19 @@ async def change_account(tx: Tx, account_id: str, posted: int, held: int) -> Non
     parameters = {"account_id": account_id, "posted_delta": posted, "held_delta": held}
     result = await tx.conn.execute(_CHANGE_ACCOUNT, parameters)
     if result.rowcount != 1:
+        query = select(accounts.c.posted, accounts.c.held).where(accounts.c.id == account_id)
+        row = (await tx.conn.execute(query)).one()
+        if row.posted + posted > MAX_BALANCE or row.held + held > MAX_BALANCE:
+            raise AmountTooLarge(_PAST_BALANCE, param="amount")
         raise InsufficientFunds("the account cannot cover this amount", param="amount")
 
 
 async def change_wallet(tx: Tx, wallet_id: str, posted: int, held: int) -> WalletState:
     parameters = {"wallet_id": wallet_id, "posted_delta": posted, "held_delta": held, "now": tx.now}
-    return wallet_from_row((await tx.conn.execute(_CHANGE_WALLET, parameters)).one())
+    row = (await tx.conn.execute(_CHANGE_WALLET, parameters)).first()
+    if row is None:  # the wallet is locked by this transaction, so only the bound can refuse it
+        raise AmountTooLarge(_PAST_BALANCE, param="amount")
+    return wallet_from_row(row)
 
 
 async def set_next_expiry(tx: Tx, wallet_id: str, moment: datetime | None) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from creditflow import money
 from creditflow.budgets import guard as budget_guard
 from creditflow.db.tx import Tx
-from creditflow.errors import DomainError, InvalidRequest, NotFound
+from creditflow.errors import AmountTooLarge, DomainError, InvalidRequest, NotFound
 from creditflow.ids import new_id
 from creditflow.ledger import repository as ledger_repository
 from creditflow.ledger.bulk_write import SpendBatch, write_batch
@@ -36,6 +36,7 @@ from creditflow.metering.prices import Price, active_prices
 from creditflow.metering.rating import Rating
 from creditflow.pricing.models import incremental_cost, percentage_cost
 from creditflow.pricing.specs import PercentageSpec
+from creditflow.pricing.validation import parse_quantity
 
 
 class NoPrice(InvalidRequest):
@@ -281,13 +282,7 @@ def _quantity(metric: Metric, properties: dict[str, Any]) -> int:
         return 0
     if metric.aggregation == "unique_count":
         return 0
-    try:
-        value = money.parse(properties[metric.field])
-    except money.MoneyError as exc:
-        raise InvalidRequest(f"properties.{metric.field}: {exc}", param=f"properties.{metric.field}") from None
-    if value < 0:
-        raise InvalidRequest(f"properties.{metric.field} must not be negative", param=f"properties.{metric.field}")
-    return value
+    return parse_quantity(properties[metric.field], f"properties.{metric.field}")
 
 
 def _rate_and_charge(
@@ -309,10 +304,13 @@ def _rate_and_charge(
         if aggregate is None:
             aggregate = aggregates[key] = Aggregate(0, 0, 0, exists=False)
         spec = rating.spec(price)
+        _check_bounds(aggregate.units + item.quantity, "the period's usage would pass the largest total")
         if isinstance(spec, PercentageSpec):
             cost = percentage_cost(spec, item.quantity)
         else:
             cost = incremental_cost(spec, aggregate.units, aggregate.units + item.quantity, price.free_units_per_period)
+        _check_bounds(abs(cost), "the event's cost would pass the largest amount", money.MAX_AMOUNT)
+        _check_bounds(aggregate.cost + cost, "the period's usage cost would pass the largest total")
         if charge_wallet:
             book = rating.book(item.customer_id, currency)
             request = item.request
@@ -349,6 +347,13 @@ def _rate_and_charge(
         created_at=tx.now,
         available=available,
     )
+
+
+def _check_bounds(value: int, message: str, bound: int = money.MAX_BALANCE) -> None:
+    """Refuse this one event (422, nothing of it written) rather than let a running total pass 64 bits: the
+    period's later events are still rated."""
+    if value > bound:
+        raise AmountTooLarge(message, param="properties")
 
 
 def _close(tx: Tx, batch: SpendBatch, usage: _UsageDebit) -> None:

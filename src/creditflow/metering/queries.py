@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 
+from creditflow.db.dialect import exact_sum, exact_total
 from creditflow.db.pagination import newest_first
 from creditflow.db.tables import events, metrics
 from creditflow.db.tx import Tx
@@ -160,6 +161,15 @@ def _matches(dialect: str, price: Price) -> ColumnElement[bool]:
     return and_(true(), *[_property_text(dialect, key).in_(values) for key, values in price.filters.items()])
 
 
+class ChargedUsage(NamedTuple):
+    metric_id: str
+    currency: str | None
+    bucket: Any
+    units: int
+    events: int
+    cost: int
+
+
 async def charged_usage(
     tx: Tx,
     *,
@@ -169,7 +179,7 @@ async def charged_usage(
     end: datetime,
     group_by: str,
     clock: WallClock,
-) -> list[Any]:
+) -> list[ChargedUsage]:
     """Count and sum metrics, whose events carry their charge: (metric_id, currency, bucket, units, events,
     cost net of refunds) per group."""
     dialect = tx.conn.dialect.name
@@ -191,15 +201,21 @@ async def charged_usage(
         )
         .subquery()
     )
+    # Sums free of 64-bit overflow: each event is bounded, but a long range adds many of them up.
     query = select(
         rows.c.metric_id,
         rows.c.currency,
         rows.c.bucket,
-        func.sum(rows.c.quantity).label("units"),
+        *exact_sum(rows.c.quantity),
         func.count().label("events"),
-        func.sum(rows.c.net).label("cost"),
+        *exact_sum(rows.c.net),
     ).group_by(rows.c.metric_id, rows.c.currency, rows.c.bucket)
-    return list((await tx.conn.execute(query)).all())
+    return [
+        ChargedUsage(metric_id, currency, bucket, exact_total(units_high, units_low), count,
+                     exact_total(cost_high, cost_low))
+        for metric_id, currency, bucket, units_high, units_low, count, cost_high, cost_low
+        in await tx.conn.execute(query)
+    ]
 
 
 async def deferred_metric_ids(

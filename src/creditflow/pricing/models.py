@@ -11,8 +11,8 @@ exactly at that scale and rounded once, half-up, to micro-units of money.
 
 from __future__ import annotations
 
-from creditflow.errors import InvalidRequest
-from creditflow.money import MAX_MICROS, MICROS
+from creditflow.errors import AmountTooLarge, InvalidRequest
+from creditflow.money import MAX_BALANCE, MICROS
 from creditflow.pricing.specs import (
     MODELS,
     AggregateSpec,
@@ -99,6 +99,6 @@ def _check_quantity(value: int, name: str) -> None:
 
 
 def _check_amount(micros: int) -> int:
-    if micros > MAX_MICROS:
-        raise InvalidRequest("the price is larger than the largest representable amount")
+    if micros > MAX_BALANCE:
+        raise AmountTooLarge("the price of this usage is larger than the largest balance")
     return micros

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from creditflow import money
-from creditflow.errors import InvalidRequest
+from creditflow.errors import AmountTooLarge, InvalidRequest
 from creditflow.pricing.specs import (
     MODELS,
     GraduatedSpec,
@@ -109,6 +109,20 @@ def _only(obj: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
             )
 
 
+def parse_quantity(value: Any, param: str) -> int:
+    """A non-negative exact decimal (a price's figure or an event's value) as micro-units; past the largest
+    amount it is AmountTooLarge, like every other amount."""
+    try:
+        micros = money.parse(value)
+    except money.AmountTooLarge as exc:
+        raise AmountTooLarge(f"{param}: {exc}", param=param) from None
+    except money.MoneyError as exc:
+        raise InvalidRequest(f"{param}: {exc}", param=param) from None
+    if micros < 0:
+        raise InvalidRequest(f"{param} must not be negative", param=param)
+    return micros
+
+
 def _decimal(obj: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> Any:
     """A non-negative exact decimal as micro-units; `default` when absent or null (required without one)."""
     param = f"{where}.{key}"
@@ -117,13 +131,7 @@ def _decimal(obj: Mapping[str, Any], key: str, where: str, default: Any = _MISSI
         if default is _MISSING:
             raise InvalidRequest(f"{param} is required", param=param)
         return default
-    try:
-        micros = money.parse(value)
-    except money.MoneyError as exc:
-        raise InvalidRequest(f"{param}: {exc}", param=param) from None
-    if micros < 0:
-        raise InvalidRequest(f"{param} must not be negative", param=param)
-    return micros
+    return parse_quantity(value, param)
 
 
 def _whole(obj: Mapping[str, Any], key: str, where: str, *, positive: bool = False, default: Any = _MISSING) -> int:

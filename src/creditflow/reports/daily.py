@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditflow.db.dialect import exact_sum, exact_total
 from creditflow.db.tables import customers, daily_reports, topup_refunds, topups, transfers
 from creditflow.db.tx import Tx
 
@@ -56,13 +57,13 @@ async def summarize_day(engine: AsyncEngine, day: date, start: datetime, end: da
             rows[currency]["refunds"] = int(amount)
         for column, sign in ((transfers.c.credit_account_id, 1), (transfers.c.debit_account_id, -1)):
             moved = await conn.execute(
-                select(transfers.c.unit, func.sum(transfers.c.amount))
+                select(transfers.c.unit, *exact_sum(transfers.c.amount))
                 .where(column.like(f"{_REVENUE_PREFIX}%"), transfers.c.created_at >= start,
                        transfers.c.created_at < end)
                 .group_by(transfers.c.unit)
             )
-            for unit, amount in moved:
-                rows[unit]["spend"] += sign * int(amount)
+            for unit, high, low in moved:
+                rows[unit]["spend"] += sign * exact_total(high, low)
         joined = await conn.execute(
             select(customers.c.currency, func.count())
             .where(customers.c.created_at >= start, customers.c.created_at < end)

@@ -15,7 +15,7 @@ from creditflow.db.tx import Tx
 from creditflow.invoices.models import Issuer
 from creditflow.ledger.debt import record_debt
 from creditflow.ledger.expiry import lock_and_sweep
-from creditflow.ledger.grants import get_grant
+from creditflow.ledger.grants import get_grant, room_for
 from creditflow.ledger.holds import get_hold, void_hold
 from creditflow.mail import messages
 from creditflow.mail.outbox import queue_for_customer
@@ -98,6 +98,9 @@ async def _paid(tx: Tx, topup: Topup, status: PaymentStatus, issuer: Issuer, sou
     problem = _mismatch(topup, status)
     if problem is not None:
         return await flag(tx, topup, f"not credited: {problem}")
+    if not await room_for(tx, topup.customer_id, topup.credit_unit, topup.credits + topup.bonus_credits):
+        # Answered 200 and kept for a person: failing would only make the gateway retry it forever.
+        return await flag(tx, topup, "not credited: the credits would pass the wallet's largest balance")
     credit = await credit_topup(tx, topup, issuer, reference=status.payment_id or topup.gateway_reference)
     await repository.insert_credit(tx, topup.id, credit, source)
     await _keep_saved_method(tx, topup, status)

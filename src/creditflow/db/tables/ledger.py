@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 from creditflow.db.tables.base import ID, metadata
 from creditflow.db.types import UTCDateTime
+from creditflow.money import MAX_BALANCE
 
 customers = Table(
     "customers",
@@ -36,6 +37,8 @@ customers = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+
+_WITHIN_BOUNDS = " AND ".join(f"{column} <= {MAX_BALANCE}" for column in ("posted", "held", "credit_limit"))
 
 # Every balance-carrying thing is an account. Customer accounts (credit lots, overdraft) cache posted
 # and held; the CHECK makes the database itself refuse an overdraft. System accounts keep 0 there:
@@ -55,6 +58,8 @@ accounts = Table(
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("credit_limit >= 0", name="limit_not_negative"),
     CheckConstraint("posted - held >= -credit_limit", name="no_overdraft"),
+    # money.MAX_BALANCE; on SQLite a trigger that also refuses a non-integer (migration 0012).
+    CheckConstraint(_WITHIN_BOUNDS, name="within_bounds"),
     Index(None, "wallet_id"),
 )
 
@@ -78,6 +83,7 @@ wallets = Table(
     UniqueConstraint("customer_id", "unit"),
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("posted - held >= -credit_limit", name="no_overdraft"),
+    CheckConstraint(_WITHIN_BOUNDS, name="within_bounds"),
     Index(None, "next_expiry_at"),
 )
 
