@@ -113,3 +113,13 @@ async def test_post_refuses_to_reserve_more_than_an_account_has(client, app):
             journal = await _journal(tx, wallet_id)
             journal.reserve(lot, M("10.000001"))
             await journal.post()
+
+
+async def test_a_negative_transfer_is_a_bug_refused_before_anything_is_posted(client, app):
+    wallet_id, lot = await _lot(client)
+    with pytest.raises(ValueError, match="never negative"):
+        async with _tx(app) as tx:
+            journal = await _journal(tx, wallet_id)
+            journal.transfer(lot, "sys_revenue_USD", -1, "debit")
+    async with _tx(app) as tx:
+        assert await _balances(tx, lot) == [(M("10"), 0)]

@@ -30,7 +30,10 @@ class Journal:
         self._held: defaultdict[str, int] = defaultdict(int)
 
     def transfer(self, debit_account: str, credit_account: str, amount: int, kind: str) -> None:
-        if amount <= 0:
+        """Move `amount` (nothing for 0). A negative amount is a bug in the caller, never reversed silently."""
+        if amount < 0:
+            raise ValueError(f"a transfer's amount is never negative: {kind} of {amount}")
+        if amount == 0:
             return
         self._rows.append(
             {

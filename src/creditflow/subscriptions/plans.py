@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from creditflow import money
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InvalidRequest, NotFound
 from creditflow.ids import new_id
@@ -78,7 +77,3 @@ async def archive_plan(tx: Tx, ref: str) -> Plan:
     plan = await get_plan(tx, ref)
     await repository.archive_plan(tx, plan.id)
     return await get_plan(tx, plan.id)
-
-
-def describe_price(plan: Plan) -> str:
-    return f"{money.format(plan.amount, plan.currency)} {plan.currency} per {plan.interval}"

@@ -116,12 +116,3 @@ async def charge_exists(tx: Tx, subscription_id: str, period_start: datetime, ki
 
 async def insert_charge(tx: Tx, **values: Any) -> None:
     await tx.conn.execute(subscription_charges.insert().values(**values, created_at=tx.now))
-
-
-async def charges_of(tx: Tx, subscription_id: str) -> list[Any]:
-    query = (
-        select(subscription_charges)
-        .where(subscription_charges.c.subscription_id == subscription_id)
-        .order_by(subscription_charges.c.created_at, subscription_charges.c.id)
-    )
-    return list((await tx.conn.execute(query)).all())

@@ -31,9 +31,5 @@ EVENT_TYPES: dict[str, str] = {
 }
 
 
-def is_known(event_type: str) -> bool:
-    return event_type in EVENT_TYPES
-
-
 def unknown_types(event_types: list[str]) -> list[str]:
     return [t for t in event_types if t not in EVENT_TYPES]
