@@ -12,7 +12,6 @@ from creditflow.http.deps import PageDep, TxDep, require_operator
 from creditflow.http.schemas import Page, page_of
 from creditflow.http.unit_of_work import UnitOfWorkRoute
 from creditflow.invoices import service
-from creditflow.invoices.pdf import render_invoice
 from creditflow.invoices.schemas import InvoiceOut
 
 router = APIRouter(
@@ -43,6 +42,8 @@ async def get_invoice(invoice_id: str, tx: TxDep) -> InvoiceOut:
 )
 async def get_invoice_pdf(invoice_id: str, tx: TxDep) -> Response:
     """The invoice as issued: seller, buyer, lines and totals as they were when it was finalized."""
+    from creditflow.invoices.pdf import render_invoice  # fpdf2 is imported on the first PDF, not at start
+
     invoice = await service.get_invoice(tx, invoice_id)
     filename = f"{invoice.number or invoice.id}.pdf"
     return Response(

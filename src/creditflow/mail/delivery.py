@@ -23,7 +23,6 @@ from creditflow.clock import Clock
 from creditflow.config import Settings
 from creditflow.db.tables import email_outbox
 from creditflow.db.tx import Tx
-from creditflow.invoices.pdf import render_invoice
 from creditflow.invoices.service import get_invoice
 
 log = logging.getLogger("creditflow.mail")
@@ -101,6 +100,8 @@ async def _message(tx: Tx, row: Any, settings: Settings) -> EmailMessage:
     message["Subject"] = row.subject
     message.set_content(row.body)
     if row.invoice_id is not None:
+        from creditflow.invoices.pdf import render_invoice  # fpdf2 is imported on the first PDF, not at start
+
         invoice = await get_invoice(tx, row.invoice_id)
         message.add_attachment(render_invoice(invoice), maintype="application", subtype="pdf",
                                filename=f"{invoice.number or invoice.id}.pdf")

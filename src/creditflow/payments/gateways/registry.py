@@ -16,11 +16,8 @@ from creditflow.clock import Clock
 from creditflow.config import Settings
 from creditflow.payments.gateways.base import PaymentGateway
 from creditflow.payments.gateways.errors import GatewayConfigError, GatewayNotConfigured
-from creditflow.payments.gateways.midtrans import MidtransGateway
-from creditflow.payments.gateways.razorpay import RazorpayGateway
 from creditflow.payments.gateways.sandbox import SandboxGateway
 from creditflow.payments.gateways.signing import split_secrets
-from creditflow.payments.gateways.stripe import StripeGateway
 
 
 class GatewayRegistry:
@@ -45,6 +42,8 @@ class GatewayRegistry:
 
 
 def build_gateways(settings: Settings, *, clock: Clock | None = None) -> GatewayRegistry:
+    """Each configured gateway. Its SDK is imported only here, when it is configured: the three SDKs take
+    longer to import than the rest of the server, and most installations use one gateway or none."""
     timeout = settings.gateway_timeout_seconds
     gateways: dict[str, PaymentGateway] = {}
     if settings.sandbox_enabled:
@@ -54,6 +53,8 @@ def build_gateways(settings: Settings, *, clock: Clock | None = None) -> Gateway
             clock=clock,
         )
     if settings.stripe_secret_key:
+        from creditflow.payments.gateways.stripe import StripeGateway
+
         gateways["stripe"] = StripeGateway(
             secret_key=_secret(settings.stripe_secret_key),
             webhook_secrets=_webhook_secrets("STRIPE", settings.stripe_webhook_secret),
@@ -64,6 +65,8 @@ def build_gateways(settings: Settings, *, clock: Clock | None = None) -> Gateway
     if settings.razorpay_key_id or settings.razorpay_key_secret:
         if not (settings.razorpay_key_id and settings.razorpay_key_secret):
             raise GatewayConfigError("set both CREDITFLOW_RAZORPAY_KEY_ID and CREDITFLOW_RAZORPAY_KEY_SECRET")
+        from creditflow.payments.gateways.razorpay import RazorpayGateway
+
         gateways["razorpay"] = RazorpayGateway(
             key_id=settings.razorpay_key_id,
             key_secret=_secret(settings.razorpay_key_secret),
@@ -72,6 +75,8 @@ def build_gateways(settings: Settings, *, clock: Clock | None = None) -> Gateway
             timeout=timeout,
         )
     if settings.midtrans_server_key:
+        from creditflow.payments.gateways.midtrans import MidtransGateway
+
         gateways["midtrans"] = MidtransGateway(
             server_key=_secret(settings.midtrans_server_key),
             client_key=settings.midtrans_client_key,
