@@ -1,0 +1,29 @@
+"""creditflow-client: the Python client for creditflow (https://github.com/creditflow)."""
+
+from creditflow_client._objects import CreditflowObject, round_up
+from creditflow_client._transport import RetryPolicy, new_idempotency_key
+from creditflow_client.client import AsyncCreditflow, Creditflow
+from creditflow_client.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    BudgetExceeded,
+    Conflict,
+    CreditflowError,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidRequest,
+    NotFound,
+    PaymentRequired,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+)
+from creditflow_client.webhooks import WebhookVerificationError, verify_webhook
+
+__all__ = [
+    "APIConnectionError", "AsyncCreditflow", "AuthenticationError", "BudgetExceeded", "Conflict", "Creditflow",
+    "CreditflowError", "CreditflowObject", "IdempotencyKeyInUse", "IdempotencyKeyReused", "InsufficientFunds",
+    "InvalidRequest", "NotFound", "PaymentRequired", "PermissionDenied", "RateLimited", "RetryPolicy",
+    "ServerError", "WebhookVerificationError", "new_idempotency_key", "round_up", "verify_webhook",
+]

@@ -1,0 +1,38 @@
+"""verify_webhook accepts what creditflow's own signer sends, and nothing forged, altered or stale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from creditflow.webhooks.signing import new_secret, payload, signed_headers
+from creditflow_client import WebhookVerificationError, verify_webhook
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def signed(secret: str, sent_at: datetime = NOW) -> tuple[str, dict[str, str]]:
+    body = payload("invoice.paid", NOW, {"invoice": {"id": "inv_1", "total": "12.50"}})
+    return body, signed_headers(secret, "msg_1", sent_at, body)
+
+
+def test_a_genuine_webhook_is_read_with_decimal_amounts() -> None:
+    secret = new_secret()
+    body, headers = signed(secret)
+    event = verify_webhook(body.encode(), headers, secret, now=NOW.timestamp())
+    assert event.type == "invoice.paid" and event.data["invoice"]["total"] == Decimal("12.50")
+
+
+def test_another_secret_an_altered_body_or_a_stale_timestamp_is_refused() -> None:
+    secret = new_secret()
+    body, headers = signed(secret)
+    for attempt in (
+        lambda: verify_webhook(body, headers, new_secret(), now=NOW.timestamp()),
+        lambda: verify_webhook(body.replace("12.50", "99.50"), headers, secret, now=NOW.timestamp()),
+        lambda: verify_webhook(body, headers, secret, now=(NOW + timedelta(minutes=6)).timestamp()),
+        lambda: verify_webhook(body, {k: v for k, v in headers.items() if k != "webhook-id"}, secret),
+    ):
+        with pytest.raises(WebhookVerificationError):
+            attempt()

@@ -1,0 +1,57 @@
+"""A real `creditflow serve` process for the client libraries and examples, which talk to it over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from tests.conftest import PG_ADMIN_DSN
+from tests.test_cli import cli_env, secrets_in, serving
+
+# SQLite unless CREDITFLOW_CLIENT_TESTS_ENGINE=postgres: the clients only see HTTP, so one engine is enough
+# for their behaviour; the server's own tests cover both engines.
+ENGINE = os.environ.get("CREDITFLOW_CLIENT_TESTS_ENGINE", "sqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    base_url: str
+    operator_key: str
+    database_url: str
+
+
+@contextmanager
+def _database(workdir: Path) -> Iterator[str]:
+    if ENGINE != "postgres":
+        yield f"sqlite+aiosqlite:///{workdir / 'creditflow.db'}"
+        return
+    name = f"creditflow_clients_{uuid.uuid4().hex[:8]}"
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        base, _, _ = PG_ADMIN_DSN.rpartition("/")
+        yield f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def creditflow_server(workdir: Path) -> Iterator[Served]:
+    """`creditflow serve` on a free port and a new database, as a user starts it; its first operator key."""
+    with _database(workdir) as database_url, serving(workdir, cli_env(database_url=database_url)) as (base, out, _):
+        [key] = secrets_in(out.read_text())
+        yield Served(base, key, database_url)
