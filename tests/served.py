@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.conftest import PG_ADMIN_DSN
 from tests.test_cli import cli_env, secrets_in, serving
@@ -18,6 +19,8 @@ from tests.test_cli import cli_env, secrets_in, serving
 # SQLite unless CREDITFLOW_CLIENT_TESTS_ENGINE=postgres: the clients only see HTTP, so one engine is enough
 # for their behaviour; the server's own tests cover both engines.
 ENGINE = os.environ.get("CREDITFLOW_CLIENT_TESTS_ENGINE", "sqlite")
+# LiteLLM reads its model prices from the copy it ships with, never from the network, in every test.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +58,10 @@ def creditflow_server(workdir: Path) -> Iterator[Served]:
     with _database(workdir) as database_url, serving(workdir, cli_env(database_url=database_url)) as (base, out, _):
         [key] = secrets_in(out.read_text())
         yield Served(base, key, database_url)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One server for a whole test session (per conftest that imports this fixture); tests make their own customers."""
+    with creditflow_server(tmp_path_factory.mktemp("served")) as server:
+        yield server
