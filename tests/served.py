@@ -55,7 +55,11 @@ def _database(workdir: Path) -> Iterator[str]:
 @contextmanager
 def creditflow_server(workdir: Path) -> Iterator[Served]:
     """`creditflow serve` on a free port and a new database, as a user starts it; its first operator key."""
-    with _database(workdir) as database_url, serving(workdir, cli_env(database_url=database_url)) as (base, out, _):
+    # The job runner every second: examples wait for renewals and sandbox notifications it carries out.
+    env = cli_env(database_url="", expiry_sweep_interval_seconds="1")
+    with _database(workdir) as database_url, serving(workdir, {**env, "CREDITFLOW_DATABASE_URL": database_url}) as (
+        base, out, _,
+    ):
         [key] = secrets_in(out.read_text())
         yield Served(base, key, database_url)
 
