@@ -7,17 +7,20 @@ BIN := $(VENV)/bin
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml clients/typescript/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# The client libraries as their users install them (tests/clients, tests/examples); litellm for its integration.
+	$(BIN)/pip install --quiet -e "./clients/python[litellm]"
+	cd clients/typescript && npm ci --no-audit --no-fund
 	touch $@
 
 serve: install
 	$(BIN)/creditflow serve
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench clients examples
 
 test: lint
 	$(BIN)/pytest -n 2
@@ -25,6 +28,8 @@ test: lint
 bench: install
 	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/events_bench.py
+	$(BIN)/python bench/guard_overhead.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info clients/python/build clients/python/src/*.egg-info \
+		clients/typescript/node_modules clients/typescript/dist
