@@ -22,7 +22,8 @@ def test_a_genuine_webhook_is_read_with_decimal_amounts() -> None:
     secret = new_secret()
     body, headers = signed(secret)
     event = verify_webhook(body.encode(), headers, secret, now=NOW.timestamp())
-    assert event.type == "invoice.paid" and event.data["invoice"]["total"] == Decimal("12.50")
+    assert (event.id, event.type, event.timestamp) == ("msg_1", "invoice.paid", NOW)
+    assert event.data["invoice"]["total"] == Decimal("12.50")
 
 
 def test_another_secret_an_altered_body_or_a_stale_timestamp_is_refused() -> None:

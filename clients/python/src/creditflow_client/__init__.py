@@ -19,11 +19,11 @@ from creditflow_client.errors import (
     RateLimited,
     ServerError,
 )
-from creditflow_client.webhooks import WebhookVerificationError, verify_webhook
+from creditflow_client.webhooks import WebhookEvent, WebhookVerificationError, verify_webhook
 
 __all__ = [
     "APIConnectionError", "AsyncCreditflow", "AuthenticationError", "BudgetExceeded", "Conflict", "Creditflow",
     "CreditflowError", "CreditflowObject", "IdempotencyKeyInUse", "IdempotencyKeyReused", "InsufficientFunds",
     "InvalidRequest", "NotFound", "PaymentRequired", "PermissionDenied", "RateLimited", "RetryPolicy",
-    "ServerError", "WebhookVerificationError", "new_idempotency_key", "round_up", "verify_webhook",
+    "ServerError", "WebhookEvent", "WebhookVerificationError", "new_idempotency_key", "round_up", "verify_webhook",
 ]

@@ -8,11 +8,30 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from creditflow_client._objects import convert
 
 TOLERANCE_SECONDS = 300
+
+
+class WebhookEvent(BaseModel):
+    """One event as creditflow sends it: `data` holds the object as the API shows it (amounts as Decimal)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+    @field_validator("data", mode="after")
+    @classmethod
+    def _amounts(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return convert(data)
 
 
 class WebhookVerificationError(Exception):
@@ -20,8 +39,8 @@ class WebhookVerificationError(Exception):
 
 
 def verify_webhook(payload: bytes | str, headers: Mapping[str, str], secret: str,
-                   *, tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> Any:
-    """The event `{type, timestamp, data}` (amounts as Decimal) when the signature is genuine and fresh.
+                   *, tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> WebhookEvent:
+    """The event when the signature is genuine and fresh; its `id` (webhook-id) is the same on every retry.
 
     `payload` is the raw body as received (not re-serialized JSON); `secret` the endpoint's `whsec_...`.
     """
@@ -44,5 +63,5 @@ def verify_webhook(payload: bytes | str, headers: Mapping[str, str], secret: str
     for signature in signatures.split():
         version, _, value = signature.partition(",")
         if version == "v1" and hmac.compare_digest(value.encode(), expected):
-            return convert(json.loads(body))
+            return WebhookEvent(id=msg_id, **json.loads(body))
     raise WebhookVerificationError("no matching signature")
