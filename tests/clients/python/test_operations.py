@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tempfile
+from functools import cache
 
 from creditflow.app import create_app
 from creditflow.config import Settings
@@ -31,18 +33,21 @@ def sdk_operations() -> set[tuple[str, str]]:
     return found | {(authorize.method, _shape(authorize.path))}
 
 
-def server_operations(tmp_path) -> set[tuple[str, str]]:
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'openapi.db'}", jobs_enabled=False))
-    return {(method.upper(), _shape(path)) for path, item in app.openapi()["paths"].items() for method in item}
+@cache
+def server_operations() -> frozenset[tuple[str, str]]:
+    with tempfile.TemporaryDirectory() as scratch:
+        app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{scratch}/openapi.db", jobs_enabled=False))
+        paths = app.openapi()["paths"]
+    return frozenset((method.upper(), _shape(path)) for path, item in paths.items() for method in item)
 
 
-def test_every_server_operation_is_in_the_sdk_or_excluded_with_a_reason(tmp_path) -> None:
-    server = server_operations(tmp_path)
+def test_every_server_operation_is_in_the_sdk_or_excluded_with_a_reason() -> None:
+    server = server_operations()
     missing = server - sdk_operations() - set(EXCLUDED)
     assert not missing, f"add these to creditflow_client.resources or to EXCLUDED with a reason: {sorted(missing)}"
     assert set(EXCLUDED) <= server, "an exclusion names an operation the server no longer has"
 
 
-def test_the_sdk_calls_nothing_the_server_lacks_but_what_is_known_to_be_ahead(tmp_path) -> None:
-    unknown = sdk_operations() - server_operations(tmp_path)
+def test_the_sdk_calls_nothing_the_server_lacks_but_what_is_known_to_be_ahead() -> None:
+    unknown = sdk_operations() - server_operations()
     assert unknown <= {(m, _shape(p)) for m, p in AHEAD_OF_SERVER}, sorted(unknown)
