@@ -89,6 +89,19 @@ async def test_success_charges_exactly_the_response_cost(cf: AsyncCreditflow, mo
     assert (after.available, after.held) == (Decimal("1.00") - charged, Decimal(0))
 
 
+async def test_a_credits_wallet_is_charged_the_usd_cost_at_the_configured_rate(
+    cf: AsyncCreditflow, model_calls: ModelCalls,
+) -> None:
+    customer = (await cf.customers.create(external_id=f"llm-{uuid.uuid4().hex[:10]}", currency="CREDITS")).id
+    await cf.credit_grants.create(customer=customer, amount="100", currency="CREDITS", category="paid")
+    callback = CreditflowCallback(cf, currency="CREDITS", rate="1000")  # 1,000 CREDITS a dollar
+    response = await acompletion(customer, callback=callback, model=MODEL, messages=MESSAGES, max_tokens=100,
+                                 mock_response="Hello there!")
+    charged = (Decimal(repr(response._hidden_params["response_cost"])) * 1000).quantize(
+        Decimal("0.000001"), rounding="ROUND_CEILING")
+    assert (await wallet(cf, customer)).available == Decimal(100) - charged
+
+
 async def test_a_failed_call_charges_nothing(cf: AsyncCreditflow, model_calls: ModelCalls) -> None:
     customer = await funded(cf, "1.00")
     with pytest.raises(litellm.InternalServerError):
