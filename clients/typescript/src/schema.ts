@@ -1447,7 +1447,7 @@ export interface components {
              * @default alert
              * @constant
              */
-            object: "alert";
+            object?: "alert";
             /**
              * Period Start
              * Format: date-time
@@ -1504,7 +1504,7 @@ export interface components {
              * @default api_key
              * @constant
              */
-            object: "api_key";
+            object?: "api_key";
             /**
              * Prefix
              * @description The secret's first characters, to recognise it.
@@ -1539,7 +1539,7 @@ export interface components {
              * @default api_key
              * @constant
              */
-            object: "api_key";
+            object?: "api_key";
             /**
              * Prefix
              * @description The secret's first characters, to recognise it.
@@ -1650,7 +1650,7 @@ export interface components {
              * @default auto_topup
              * @constant
              */
-            object: "auto_topup";
+            object?: "auto_topup";
             /** Payment Method */
             payment_method: string | null;
             /**
@@ -1695,7 +1695,7 @@ export interface components {
              * @description At most this many top-ups in any 24 hours.
              * @default 1
              */
-            max_per_day: number;
+            max_per_day?: number;
             /**
              * Payment Method
              * @description A saved payment method to charge; default: the customer's default at the time.
@@ -1754,7 +1754,7 @@ export interface components {
              * @default balance_alert
              * @constant
              */
-            object: "balance_alert";
+            object?: "balance_alert";
             /** Threshold */
             threshold: string | null;
             /** Threshold Percent */
@@ -1799,7 +1799,7 @@ export interface components {
              * @default event_batch
              * @constant
              */
-            object: "event_batch";
+            object?: "event_batch";
             /** Rejected */
             rejected: number;
             /** Results */
@@ -1849,7 +1849,7 @@ export interface components {
              * @description IANA zone whose calendar periods the budget follows.
              * @default UTC
              */
-            timezone: string;
+            timezone?: string;
         };
         /** BudgetOut */
         BudgetOut: {
@@ -1876,7 +1876,7 @@ export interface components {
              * @default budget
              * @constant
              */
-            object: "budget";
+            object?: "budget";
             /** Period */
             period: string;
             /**
@@ -1969,7 +1969,7 @@ export interface components {
              * @description A final capture releases whatever is left.
              * @default true
              */
-            final: boolean;
+            final?: boolean;
         };
         /** CaptureOut */
         CaptureOut: {
@@ -1990,7 +1990,7 @@ export interface components {
              * @default capture
              * @constant
              */
-            object: "capture";
+            object?: "capture";
             wallet: components["schemas"]["Balance"];
         };
         /** CardOut */
@@ -2014,7 +2014,7 @@ export interface components {
              * @default payment_method_charge
              * @constant
              */
-            object: "payment_method_charge";
+            object?: "payment_method_charge";
             /**
              * Outcome
              * @description paid: credited now. requires_action: the customer's bank asks for the customer (3-D Secure); processing: the gateway has not settled it yet. Either way the top-up is pending, and its webhook credits it.
@@ -2056,7 +2056,7 @@ export interface components {
              * @default 0
              * @example 12.50
              */
-            credit_limit: string;
+            credit_limit?: string;
             /**
              * Currency
              * @description The first wallet's unit; default from config.
@@ -2079,7 +2079,7 @@ export interface components {
              * Timezone
              * @default UTC
              */
-            timezone: string;
+            timezone?: string;
         };
         /** CustomerOut */
         CustomerOut: {
@@ -2107,7 +2107,7 @@ export interface components {
              * @default customer
              * @constant
              */
-            object: "customer";
+            object?: "customer";
             /** Timezone */
             timezone: string;
             /**
@@ -2148,7 +2148,7 @@ export interface components {
              * @default daily_report
              * @constant
              */
-            object: "daily_report";
+            object?: "daily_report";
             /** Refunds */
             refunds: string;
             /** Revenue */
@@ -2169,7 +2169,7 @@ export interface components {
              * @default list
              * @constant
              */
-            object: "list";
+            object?: "list";
         };
         /** DebitCreate */
         DebitCreate: {
@@ -2231,7 +2231,7 @@ export interface components {
              * @default debit
              * @constant
              */
-            object: "debit";
+            object?: "debit";
             /** Refunded */
             refunded: string;
             wallet: components["schemas"]["Balance"];
@@ -2358,7 +2358,7 @@ export interface components {
              * Duplicate
              * @default false
              */
-            duplicate: boolean;
+            duplicate?: boolean;
             /** Id */
             id: string;
             /** Metric */
@@ -2368,7 +2368,7 @@ export interface components {
              * @default event
              * @constant
              */
-            object: "event";
+            object?: "event";
             /**
              * Operation
              * @description The ledger operation (GET /v1/transactions) that charged or credited the event. The charged events of one batch request with the same customer wallet and api_key share one debit, which records how many events it covers; refunding an event takes back only that event's cost.
@@ -2429,7 +2429,7 @@ export interface components {
              * @description Lower is drawn first.
              * @default 50
              */
-            priority: number;
+            priority?: number;
         };
         /** GrantOut */
         GrantOut: {
@@ -2466,7 +2466,7 @@ export interface components {
              * @default credit_grant
              * @constant
              */
-            object: "credit_grant";
+            object?: "credit_grant";
             /** Priority */
             priority: number;
             /** Remaining */
@@ -2552,7 +2552,7 @@ export interface components {
              * @default hold
              * @constant
              */
-            object: "hold";
+            object?: "hold";
             /**
              * Reserved
              * @description What the hold still reserves.
@@ -2582,7 +2582,7 @@ export interface components {
              * @description Keep unused credits; otherwise they expire at period end.
              * @default false
              */
-            rollover: boolean;
+            rollover?: boolean;
         };
         /** IncludedOut */
         IncludedOut: {
@@ -2633,7 +2633,7 @@ export interface components {
              * @default invoice
              * @constant
              */
-            object: "invoice";
+            object?: "invoice";
             /** Paid At */
             paid_at: string | null;
             /** Paid Via */
@@ -2732,7 +2732,7 @@ export interface components {
              * @default metric
              * @constant
              */
-            object: "metric";
+            object?: "metric";
             /** Status */
             status: string;
         };
@@ -2782,7 +2782,7 @@ export interface components {
              * @default package
              * @constant
              */
-            object: "package";
+            object?: "package";
             price: components["schemas"]["creditflow__topups__schemas__PriceOut"];
             /**
              * Status
@@ -2816,7 +2816,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[ApiKeyOut] */
         Page_ApiKeyOut_: {
@@ -2828,7 +2828,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[AttemptOut] */
         Page_AttemptOut_: {
@@ -2840,7 +2840,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[BudgetOut] */
         Page_BudgetOut_: {
@@ -2852,7 +2852,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[CustomerOut] */
         Page_CustomerOut_: {
@@ -2864,7 +2864,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[EventOut] */
         Page_EventOut_: {
@@ -2876,7 +2876,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[GrantOut] */
         Page_GrantOut_: {
@@ -2888,7 +2888,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[HoldOut] */
         Page_HoldOut_: {
@@ -2900,7 +2900,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[InvoiceOut] */
         Page_InvoiceOut_: {
@@ -2912,7 +2912,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[MetricOut] */
         Page_MetricOut_: {
@@ -2924,7 +2924,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[PackageOut] */
         Page_PackageOut_: {
@@ -2936,7 +2936,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[PaymentMethodOut] */
         Page_PaymentMethodOut_: {
@@ -2948,7 +2948,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[PlanOut] */
         Page_PlanOut_: {
@@ -2960,7 +2960,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[PriceOut] */
         Page_PriceOut_: {
@@ -2972,7 +2972,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[SubscriptionOut] */
         Page_SubscriptionOut_: {
@@ -2984,7 +2984,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[TopupOut] */
         Page_TopupOut_: {
@@ -2996,7 +2996,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[TransactionOut] */
         Page_TransactionOut_: {
@@ -3008,7 +3008,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[WebhookEndpointOut] */
         Page_WebhookEndpointOut_: {
@@ -3020,7 +3020,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /** Page[WebhookEventOut] */
         Page_WebhookEventOut_: {
@@ -3032,7 +3032,7 @@ export interface components {
              * Object
              * @default list
              */
-            object: string;
+            object?: string;
         };
         /**
          * PaymentMethodCharge
@@ -3089,7 +3089,7 @@ export interface components {
              * @default payment_method
              * @constant
              */
-            object: "payment_method";
+            object?: "payment_method";
             /**
              * Status
              * @enum {string}
@@ -3113,7 +3113,7 @@ export interface components {
              * @description Charges draw only paid credits: promotional and included ones never pay a plan.
              * @default true
              */
-            paid_credits_only: boolean;
+            paid_credits_only?: boolean;
             price: components["schemas"]["PlanPrice"];
             /**
              * Prices
@@ -3124,7 +3124,7 @@ export interface components {
              * Trial Days
              * @default 0
              */
-            trial_days: number;
+            trial_days?: number;
         };
         /** PlanOut */
         PlanOut: {
@@ -3152,7 +3152,7 @@ export interface components {
              * @default plan
              * @constant
              */
-            object: "plan";
+            object?: "plan";
             /** Paid Credits Only */
             paid_credits_only: boolean;
             price: components["schemas"]["creditflow__subscriptions__schemas__PriceOut"];
@@ -3212,7 +3212,7 @@ export interface components {
              * @default 0
              * @example 12.50
              */
-            free_units_per_period: string;
+            free_units_per_period?: string;
             /**
              * Metric
              * @description Metric id or code.
@@ -3228,7 +3228,7 @@ export interface components {
              * @default month
              * @enum {string}
              */
-            period: "day" | "week" | "month" | "none";
+            period?: "day" | "week" | "month" | "none";
             /**
              * Plan
              * @description For the subscribers of one plan (id or code): it applies to them before the default price, and a customer's own price before it.
@@ -3282,7 +3282,7 @@ export interface components {
              * @default refund
              * @constant
              */
-            object: "refund";
+            object?: "refund";
             /** Returned */
             returned: components["schemas"]["ReturnedOut"][];
             wallet: components["schemas"]["Balance"];
@@ -3327,7 +3327,7 @@ export interface components {
              * @description Stay active until the period ends; else end now.
              * @default true
              */
-            at_period_end: boolean;
+            at_period_end?: boolean;
         };
         /** SubscriptionChange */
         SubscriptionChange: {
@@ -3390,7 +3390,7 @@ export interface components {
              * @default subscription
              * @constant
              */
-            object: "subscription";
+            object?: "subscription";
             /** Past Due Since */
             past_due_since: string | null;
             /**
@@ -3469,7 +3469,7 @@ export interface components {
              * @description Stripe only: keep the card for later off-session charges (GET /v1/customers/{customer}/payment_methods lists it once the top-up is paid).
              * @default false
              */
-            save_payment_method: boolean;
+            save_payment_method?: boolean;
         };
         /** TopupGrants */
         TopupGrants: {
@@ -3543,7 +3543,7 @@ export interface components {
              * @default topup
              * @constant
              */
-            object: "topup";
+            object?: "topup";
             /** Package */
             package: string | null;
             /** Paid At */
@@ -3639,7 +3639,7 @@ export interface components {
              * @default topup_refund
              * @constant
              */
-            object: "topup_refund";
+            object?: "topup_refund";
             /**
              * Status
              * @enum {string}
@@ -3695,7 +3695,7 @@ export interface components {
              * @default transaction
              * @constant
              */
-            object: "transaction";
+            object?: "transaction";
             /**
              * Reference
              * @description The grant, hold or debit this operation acts on.
@@ -3777,7 +3777,7 @@ export interface components {
              * @default usage
              * @constant
              */
-            object: "usage";
+            object?: "usage";
             /**
              * Timezone
              * @description The customer's time zone: buckets are its calendar hours and days.
@@ -3814,7 +3814,7 @@ export interface components {
              * @default 0
              * @example 12.50
              */
-            free_units_per_period: string;
+            free_units_per_period?: string;
             /**
              * Metric
              * @description Metric id or code.
@@ -3830,7 +3830,7 @@ export interface components {
              * @default month
              * @enum {string}
              */
-            period: "day" | "week" | "month" | "none";
+            period?: "day" | "week" | "month" | "none";
             /** Properties */
             properties: {
                 [key: string]: unknown;
@@ -3873,13 +3873,13 @@ export interface components {
              * @default invalid_key
              * @constant
              */
-            reason: "invalid_key";
+            reason?: "invalid_key";
             /**
              * Valid
              * @default false
              * @constant
              */
-            valid: false;
+            valid?: false;
         };
         /** VerifyRequest */
         VerifyRequest: {
@@ -3904,7 +3904,7 @@ export interface components {
              * @default true
              * @constant
              */
-            valid: true;
+            valid?: true;
             wallet: components["schemas"]["VerifiedWallet"];
         };
         /** WalletAvailable */
@@ -3920,7 +3920,7 @@ export interface components {
              * @default 0
              * @example 12.50
              */
-            credit_limit: string;
+            credit_limit?: string;
             /**
              * Currency
              * @description Currency or credit unit.
@@ -3962,7 +3962,7 @@ export interface components {
              * @default wallet
              * @constant
              */
-            object: "wallet";
+            object?: "wallet";
             /**
              * Posted
              * @description Credits on the wallet, including the held part (negative in overdraft).
@@ -3987,7 +3987,7 @@ export interface components {
              * @default true
              * @constant
              */
-            received: true;
+            received?: true;
         };
         /** WebhookEndpointCreate */
         WebhookEndpointCreate: {
@@ -4012,7 +4012,7 @@ export interface components {
              * @default true
              * @constant
              */
-            deleted: true;
+            deleted?: true;
             /** Id */
             id: string;
             /**
@@ -4020,7 +4020,7 @@ export interface components {
              * @default webhook_endpoint
              * @constant
              */
-            object: "webhook_endpoint";
+            object?: "webhook_endpoint";
         };
         /** WebhookEndpointOut */
         WebhookEndpointOut: {
@@ -4042,7 +4042,7 @@ export interface components {
              * @default webhook_endpoint
              * @constant
              */
-            object: "webhook_endpoint";
+            object?: "webhook_endpoint";
             /**
              * Updated At
              * Format: date-time
@@ -4088,7 +4088,7 @@ export interface components {
              * @default webhook_endpoint
              * @constant
              */
-            object: "webhook_endpoint";
+            object?: "webhook_endpoint";
             /**
              * Secret
              * @description Signs every request to this endpoint (Standard Webhooks, whsec_...). Shown when the endpoint is created or fetched by id; an idempotent replay of the create shows it redacted.
@@ -4125,7 +4125,7 @@ export interface components {
              * @default webhook_event
              * @constant
              */
-            object: "webhook_event";
+            object?: "webhook_event";
             /** Type */
             type: string;
         };
@@ -4152,7 +4152,7 @@ export interface components {
              * @default webhook_event
              * @constant
              */
-            object: "webhook_event";
+            object?: "webhook_event";
             /** Type */
             type: string;
         };
@@ -4197,7 +4197,7 @@ export interface components {
              * @default auto_topup_attempt
              * @constant
              */
-            object: "auto_topup_attempt";
+            object?: "auto_topup_attempt";
             /** Payment Method */
             payment_method: string | null;
             /**
@@ -4236,7 +4236,7 @@ export interface components {
              * @default price
              * @constant
              */
-            object: "price";
+            object?: "price";
             /** Period */
             period: string;
             /** Plan */
