@@ -1,6 +1,6 @@
 """A PaaS that sells hosted apps by the month, paid from a prepaid rupiah balance.
 
-    CREDITFLOW_API_KEY=cf_sk_... python -m examples.paas_monthly.paas ayu --top-up 100000 --pay n8n ghost wordpress
+    CREDITFLOW_API_KEY=cf_sk_... python -m examples.paas_monthly.paas ayu --top-up 100000 --pay --apps n8n ghost
 
 Plans: n8n 25,000 IDR, Ghost 35,000 IDR and WordPress 30,000 IDR a month, charged from the customer's IDR
 wallet when the subscription starts and again by creditflow's job runner at each period's end. The balance
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("customer")
     parser.add_argument("--top-up", type=Decimal, default=Decimal(100_000))
     parser.add_argument("--pay", action="store_true", help="press the sandbox checkout's Pay button")
-    parser.add_argument("apps", nargs="*", default=list(PLANS), choices=list(PLANS))
+    parser.add_argument("--apps", nargs="+", choices=list(PLANS), default=list(PLANS), help="default: all three")
     args = parser.parse_args()
     with Creditflow() as cf:
         plans = set_up_plans(cf)

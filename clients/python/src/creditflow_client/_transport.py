@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from creditflow_client._objects import convert, encode
-from creditflow_client.errors import APIConnectionError, CreditflowError, error_for
+from creditflow_client.errors import APIConnectionError, error_for
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -186,4 +186,3 @@ class AsyncTransport:
         await self.http.aclose()
 
 
-__all__ = ["AsyncTransport", "CreditflowError", "RetryPolicy", "SyncTransport"]
