@@ -158,3 +158,20 @@ async def test_a_capture_that_cannot_reach_creditflow_is_retried_with_its_key_un
         assert len(network.capture_keys) == 3 and len(set(network.capture_keys)) == 1
         [wallet] = [w async for w in cf.wallets.list(customer)]
         assert (wallet.available, wallet.held, wallet.posted) == (Decimal("2.00"), Decimal("0"), Decimal("2.00"))
+
+
+async def test_a_capture_still_unsent_when_the_hold_expires_is_logged_as_lost_revenue(
+    served: Served, caplog: pytest.LogCaptureFixture,
+) -> None:
+    network = Recording(fail_captures=1_000)
+    async with AsyncCreditflow(served.operator_key, served.base_url, max_retries=0,
+                               http_client=httpx.AsyncClient(base_url=served.base_url, transport=network)) as cf:
+        customer, key = await customer_key(cf, "3.00")
+        guard = CreditGuard(cf, price="1.00", expires_in=1)
+        async with client_for(app_with_dependency(guard)) as app:
+            assert (await app.post("/send", headers={"x-api-key": key})).status_code == 200
+            with caplog.at_level(logging.ERROR, logger="creditflow_client.guard"):
+                await guard.drain()
+        assert "lost revenue 1.000000" in caplog.text and len(set(network.capture_keys)) == 1
+        [wallet] = [w async for w in cf.wallets.list(customer)]
+        assert (wallet.available, wallet.posted) == (Decimal("3.00"), Decimal("3.00"))  # the expired hold let go
