@@ -76,6 +76,7 @@ V1_PATHS = {
     "/v1/webhook_events/{event_id}": {"get"},
     "/v1/webhook_events/{event_id}/resend": {"post"},
     "/v1/webhook_event_types": {"get"},
+    "/v1/audit_events": {"get"},
 }
 # Called by payment gateways, which sign the body instead of sending an operator key.
 SIGNED_BY_GATEWAY = {"/v1/webhooks/{gateway}"}

@@ -11,6 +11,8 @@ from starlette.types import ASGIApp
 from creditflow import __version__
 from creditflow.apikeys.endpoints import router as api_keys_router
 from creditflow.apikeys.endpoints import verify_router as api_keys_verify_router
+from creditflow.audit.endpoints import router as audit_router
+from creditflow.audit.rules import AUDIT_RULES
 from creditflow.authorize.endpoints import router as authorize_router
 from creditflow.auto_topups.endpoints import router as auto_topups_router
 from creditflow.balance_alerts.endpoints import router as balance_alerts_router
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.debit_committer = debit_committer
     app.state.rate_limiter = rate_limiter
     app.state.gateways = gateways
+    app.state.audit_rules = AUDIT_RULES
     install_error_handlers(app)
     for router in (
         health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
@@ -109,7 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
         payment_methods_router, payment_methods_gateway_router, plans_router,
         subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
-        webhook_endpoints_router, webhook_events_router, webhook_event_types_router,
+        webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
     ):
         app.include_router(router)
     _include_sandbox_checkout(app, gateways, settings)

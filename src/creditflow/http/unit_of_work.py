@@ -1,7 +1,8 @@
 """Every API request runs as one unit of work: one connection, one transaction, one commit.
 
 A custom route class (rather than middleware) so the transaction wraps the endpoint *and* the
-serialized response: the idempotent replay is stored in the same commit as the work it answers.
+serialized response: the idempotent replay is stored in the same commit as the work it answers, and so is
+the audit event of an operator's change (audit/recording.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import State
 
+from creditflow.audit.recording import after_change, before_change
 from creditflow.db.tx import Tx
 from creditflow.errors import DomainError
 from creditflow.http import idempotency
@@ -69,9 +71,12 @@ async def run_unit_of_work(request: Request, handler: Handler) -> Response:
             request.state.tx = Tx(conn=conn, now=now, actor="anonymous")
             try:
                 async with conn.begin():
+                    audited = await before_change(request, request.state.tx)
                     response = await handler(request)
                     if response.status_code >= 400:
                         raise _Refused(response)
+                    if audited is not None:
+                        await after_change(audited, request, request.state.tx, response)
                     if claimed is not None:
                         await idempotency.complete(conn, claimed, response.status_code, bytes(response.body))
             except _Refused as refusal:

@@ -10,6 +10,7 @@ from creditflow.db.tables.access import (
     idempotency_keys,
     operator_keys,
 )
+from creditflow.db.tables.audit import audit_events
 from creditflow.db.tables.auto_topups import auto_topup_attempts, auto_topups
 from creditflow.db.tables.base import ID, metadata
 from creditflow.db.tables.billing import usage_closes
@@ -48,6 +49,7 @@ __all__ = [
     "ID",
     "accounts",
     "alerts",
+    "audit_events",
     "auto_topup_attempts",
     "auto_topups",
     "balance_alerts",
