@@ -66,6 +66,7 @@ V1_PATHS = {
     "/v1/subscriptions/{subscription_id}/cancel": {"post"},
     "/v1/subscriptions/{subscription_id}/change": {"post"},
     "/v1/reports/daily": {"get"},
+    "/v1/reports/summary": {"get"},
     "/v1/customers/{customer}/wallets/{currency}/low_balance": {"get", "put", "delete"},
     "/v1/customers/{customer}/wallets/{currency}/auto_topup": {"get", "put", "delete"},
     "/v1/customers/{customer}/wallets/{currency}/auto_topup/attempts": {"get"},

@@ -3,7 +3,8 @@ and money collected, tax included), revenue (that money net of tax), top-up refu
 revenue: usage, captures, subscription charges, net of refunds and credit-backs) and new customers.
 
 Computed by the job runner once each day has ended (jobs/occurrences.py), replacing any earlier row for
-that day, so running a day again gives the same answer.
+that day, so running a day again gives the same answer. The same run stores the day's per-customer rollups
+that GET /v1/reports/summary adds up (reports/rollups.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from creditflow.db.dialect import exact_sum, exact_total
 from creditflow.db.tables import customers, daily_reports, topup_refunds, topups, transfers
 from creditflow.db.tx import Tx
+from creditflow.reports.rollups import close_day
 
 _REVENUE_PREFIX = "sys_revenue_"
 _FIELDS = ("topups", "topups_amount", "revenue", "refunds", "spend", "new_customers")
@@ -78,6 +80,7 @@ async def summarize_day(engine: AsyncEngine, day: date, start: datetime, end: da
                 daily_reports.insert(),
                 [{"day": key, "currency": currency, **values, "created_at": now} for currency, values in rows.items()],
             )
+        await close_day(conn, day, start, end)
 
 
 def _report(row: Any) -> DailyReport:

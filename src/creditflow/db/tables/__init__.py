@@ -16,7 +16,7 @@ from creditflow.db.tables.base import ID, metadata
 from creditflow.db.tables.billing import usage_closes
 from creditflow.db.tables.budgets import alerts, budget_usage, budgets, hold_budgets
 from creditflow.db.tables.invoices import invoice_counters, invoice_lines, invoice_tax_lines, invoices
-from creditflow.db.tables.jobs import daily_reports, job_runs
+from creditflow.db.tables.jobs import customer_daily_rollups, daily_reports, job_runs, report_buckets
 from creditflow.db.tables.ledger import (
     accounts,
     credit_grants,
@@ -57,6 +57,7 @@ __all__ = [
     "budgets",
     "credit_grants",
     "customer_api_keys",
+    "customer_daily_rollups",
     "customers",
     "daily_reports",
     "email_outbox",
@@ -77,6 +78,7 @@ __all__ = [
     "payment_methods",
     "plans",
     "prices",
+    "report_buckets",
     "subscription_charges",
     "subscriptions",
     "topup_credits",

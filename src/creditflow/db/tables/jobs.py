@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Integer, String, Table
 
 from creditflow.db.tables.base import metadata
 from creditflow.db.types import UTCDateTime
@@ -34,4 +34,38 @@ daily_reports = Table(
     Column("new_customers", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint("topups >= 0 AND new_customers >= 0", name="counts_not_negative"),
+)
+
+# What one customer did in one unit on one day (seller's time zone), written by the daily close job; the
+# summary report adds these up per bucket (week and month are stored so both engines can group on them).
+ROLLUP_FIGURES = (
+    "topups_started", "topups_paid", "topups_failed", "topups_gross", "topups_tax", "refunds_gross", "refunds_tax",
+    "granted_paid", "granted_promotional", "consumed", "expired", "credits_refunded", "balance_change",
+    "held_change", "new_customer",
+)
+customer_daily_rollups = Table(
+    "customer_daily_rollups",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("unit", String(16), primary_key=True),
+    Column("customer_id", String(40), primary_key=True),
+    Column("week", String(10), nullable=False),
+    Column("month", String(7), nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in ROLLUP_FIGURES),
+    Index(None, "unit", "day"),
+)
+
+# The summary's figures of each finished bucket (day, ISO week, month) and unit, added up from the rollups above
+# by the close job each time it closes one of the bucket's days, so a year of buckets is a few hundred rows.
+report_buckets = Table(
+    "report_buckets",
+    metadata,
+    Column("group_by", String(5), primary_key=True),
+    Column("bucket", String(10), primary_key=True),
+    Column("unit", String(16), primary_key=True),
+    *(Column(name, BigInteger, nullable=False) for name in ROLLUP_FIGURES),
+    Column("active_customers", BigInteger, nullable=False),
+    Column("paying_customers", BigInteger, nullable=False),
+    Column("checkout_customers", BigInteger, nullable=False),
+    Column("top_customers", JSON, nullable=False),
 )
