@@ -78,6 +78,11 @@ V1_PATHS = {
     "/v1/webhook_events/{event_id}/resend": {"post"},
     "/v1/webhook_event_types": {"get"},
     "/v1/audit_events": {"get"},
+    "/v1/exports/customers.csv": {"get"},
+    "/v1/exports/transactions.csv": {"get"},
+    "/v1/exports/invoices.csv": {"get"},
+    "/v1/exports/topups.csv": {"get"},
+    "/v1/exports/events.csv": {"get"},
 }
 # Called by payment gateways, which sign the body instead of sending an operator key.
 SIGNED_BY_GATEWAY = {"/v1/webhooks/{gateway}"}

@@ -25,6 +25,7 @@ from creditflow.db.engine import create_engine
 from creditflow.debits.endpoints import debit_fast_path, render_debit, set_debit_actor
 from creditflow.debits.endpoints import hot_router as debits_hot_router
 from creditflow.debits.endpoints import router as debits_router
+from creditflow.exports.endpoints import router as exports_router
 from creditflow.grants.endpoints import router as grants_router
 from creditflow.health import router as health_router
 from creditflow.holds.endpoints import router as holds_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         payment_methods_router, payment_methods_gateway_router, plans_router,
         subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
         webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
+        exports_router,
     ):
         app.include_router(router)
     _include_sandbox_checkout(app, gateways, settings)
