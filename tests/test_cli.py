@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -316,3 +317,46 @@ def test_worker_stops_cleanly_on_a_stop_signal(tmp_path, database_url, stop):
 
         assert process.wait(timeout=STOP_TIMEOUT) in STOPPED_BY[stop], err.read_text()
     assert "Traceback" not in err.read_text()
+
+
+def _users(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`creditflow users ...` with no terminal on stdin: passwords are generated and printed."""
+    return subprocess.run([CLI, "users", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+def _signs_in(database_url: str, email: str, password: str) -> bool:
+    from creditflow.console.service import authenticate
+
+    async def check() -> bool:
+        engine = create_engine(Settings(database_url=database_url), pooled=False)
+        try:
+            async with engine.begin() as conn:
+                return await authenticate(Tx(conn=conn, now=SystemClock().now(), actor="test"), email, password) \
+                    is not None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(check())
+
+
+def test_users_create_list_reset_and_disable(tmp_path, sqlite_template):
+    # The commands only call the service (tested on both engines in tests/console): one engine is enough here.
+    database = tmp_path / "users.db"
+    shutil.copyfile(sqlite_template, database)
+    database_url = f"sqlite+aiosqlite:///{database}"
+    env = cli_env(database_url=database_url)
+    created = _users("create", "--email", "ops@example.com", "--role", "owner", cwd=tmp_path, env=env)
+    assert created.returncode == 0, created.stderr
+    user_id = re.search(r"\busr_\w+", created.stdout).group(0)
+    password = created.stdout.splitlines()[-1]
+    assert _signs_in(database_url, "ops@example.com", password)
+    reset = _users("reset-password", user_id, cwd=tmp_path, env=env)
+    assert reset.returncode == 0, reset.stderr
+    new_password = reset.stdout.splitlines()[-1]
+    assert not _signs_in(database_url, "ops@example.com", password)
+    assert _signs_in(database_url, "ops@example.com", new_password)
+    assert _users("disable", user_id, cwd=tmp_path, env=env).returncode == 0
+    assert not _signs_in(database_url, "ops@example.com", new_password)
+    listed = _users("list", cwd=tmp_path, env=env).stdout
+    assert f"{user_id}\tops@example.com\towner\tdisabled" in listed and new_password not in listed

@@ -1,4 +1,4 @@
-"""The `creditflow` command: serve, worker, migrate, keys, check."""
+"""The `creditflow` command: serve, worker, migrate, keys, users, check."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from creditflow.clock import SystemClock
 from creditflow.config import Settings
+from creditflow.console import passwords
+from creditflow.console import service as users
+from creditflow.console.models import ConsoleUser, Role
 from creditflow.db.engine import create_engine
 from creditflow.db.migrate import upgrade
 from creditflow.db.tx import Tx
@@ -26,6 +30,8 @@ from creditflow.ledger.check import find_discrepancies
 app = typer.Typer(help="creditflow: prepaid credits and usage billing.", no_args_is_help=True)
 keys_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+users_app = typer.Typer(help="Console users (operators who sign in to /console).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
@@ -181,3 +187,63 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"revoked {key.id}")
+
+
+def _run_or_fail(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    try:
+        return _run(work)
+    except DomainError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _new_password() -> tuple[str, bool]:
+    """Asked for (twice, hidden) on a terminal; otherwise generated, to be printed once. (password, generated)"""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True), False
+    return passwords.generate_password(), True
+
+
+def _user_line(user: ConsoleUser) -> str:
+    state = f"disabled {user.disabled_at.isoformat()}" if user.disabled_at else "active"
+    totp = "totp" if user.totp_enabled else "no totp"
+    return f"{user.id}\t{user.email}\t{user.role}\t{state}\t{totp}\tcreated {user.created_at.isoformat()}"
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Their sign-in email.")],
+    role: Annotated[Role, typer.Option(help="viewer reads; admin also moves money and configures; owner also "
+                                       "manages users and keys.")],
+) -> None:
+    """Create a console user. Prompts for the password on a terminal; otherwise prints a generated one, once."""
+    password, generated = _new_password()
+    user = _run_or_fail(lambda engine: _in_tx(
+        engine, lambda tx: users.create_user(tx, email=email, role=role, password=password)))
+    typer.echo(f"created console user {user.id} ({user.email}, {user.role})")
+    if generated:
+        typer.echo(password)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List console users (never their passwords)."""
+    for user in _run(lambda engine: _in_tx(engine, users.list_users)):
+        typer.echo(_user_line(user))
+
+
+@users_app.command("disable")
+def users_disable(user_id: Annotated[str, typer.Argument(help="The user's id (usr_...).")]) -> None:
+    """Disable a console user: they can no longer sign in."""
+    user = _run_or_fail(lambda engine: _in_tx(engine, lambda tx: users.disable_user(tx, user_id)))
+    typer.echo(f"disabled {user.id}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(user_id: Annotated[str, typer.Argument(help="The user's id (usr_...).")]) -> None:
+    """Set a new password: prompted on a terminal, otherwise generated and printed once."""
+    password, generated = _new_password()
+    user = _run_or_fail(lambda engine: _in_tx(engine, lambda tx: users.reset_password(tx, user_id, password)))
+    typer.echo(f"reset the password of {user.id}")
+    if generated:
+        typer.echo(password)

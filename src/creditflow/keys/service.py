@@ -14,6 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 
+from creditflow.audit import service as audit
+from creditflow.audit.models import Change
 from creditflow.db.tables import operator_keys
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
@@ -79,7 +81,14 @@ async def create_key(tx: Tx, name: str, scopes: str = ALL_SCOPES) -> tuple[Opera
             scopes=scopes, created_at=tx.now, revoked_at=None,
         )
     )
-    return await get_key(tx, key_id), secret
+    key = await get_key(tx, key_id)
+    await audit.record(tx, Change("operator_key.create", "operator_key", key_id, None, _audited(key)))
+    return key, secret
+
+
+def _audited(key: OperatorKey) -> dict[str, object]:
+    """What the audit log shows of a key: never its secret or hash."""
+    return {"name": key.name, "scopes": key.scopes, "prefix": key.prefix, "revoked": key.revoked_at is not None}
 
 
 async def get_key(tx: Tx, key_id: str) -> OperatorKey:
@@ -111,7 +120,9 @@ async def revoke_key(tx: Tx, key_id: str) -> OperatorKey:
     if key.revoked_at is not None:
         raise Conflict(f"operator key {key_id} is already revoked", param="id")
     await tx.conn.execute(update(operator_keys).where(operator_keys.c.id == key_id).values(revoked_at=tx.now))
-    return await get_key(tx, key_id)
+    revoked = await get_key(tx, key_id)
+    await audit.record(tx, Change("operator_key.revoke", "operator_key", key_id, _audited(key), _audited(revoked)))
+    return revoked
 
 
 # Every request runs this: built once, not per request.
