@@ -73,6 +73,7 @@ V1_PATHS = {
     "/v1/webhooks/{gateway}": {"post"},
     "/v1/webhook_endpoints": {"get", "post"},
     "/v1/webhook_endpoints/{endpoint_id}": {"get", "patch", "delete"},
+    "/v1/webhook_endpoints/{endpoint_id}/rotate_secret": {"post"},
     "/v1/webhook_events": {"get"},
     "/v1/webhook_events/{event_id}": {"get"},
     "/v1/webhook_events/{event_id}/resend": {"post"},

@@ -31,7 +31,7 @@ def test_the_body_is_type_timestamp_and_data():
 def test_the_library_verifies_what_we_sign_with_the_real_clock():
     secret, now = new_secret(), datetime.now(UTC)
     body = payload("customer.created", now, {"customer": {"id": "cus_1"}})
-    headers = signed_headers(secret, "msg_1", now, body)
+    headers = signed_headers([secret], "msg_1", now, body)
     assert headers["webhook-id"] == "msg_1"
     assert headers["webhook-timestamp"] == str(int(now.timestamp()))
     assert headers["webhook-signature"].startswith("v1,")
@@ -41,14 +41,14 @@ def test_the_library_verifies_what_we_sign_with_the_real_clock():
 def test_a_timestamp_in_another_zone_signs_the_same_instant():
     secret, now = new_secret(), datetime.now(UTC)
     jakarta = now.astimezone(timezone(timedelta(hours=7)))
-    assert signed_headers(secret, "msg_1", jakarta, "{}") == signed_headers(secret, "msg_1", now, "{}")
+    assert signed_headers([secret], "msg_1", jakarta, "{}") == signed_headers([secret], "msg_1", now, "{}")
 
 
 @pytest.mark.parametrize("tamper", ["body", "id", "secret"])
 def test_anything_changed_fails_verification(tamper):
     secret, now = new_secret(), datetime.now(UTC)
     body = payload("customer.created", now, {"customer": {"id": "cus_1"}})
-    headers = signed_headers(secret, "msg_1", now, body)
+    headers = signed_headers([secret], "msg_1", now, body)
     if tamper == "body":
         body = body.replace("cus_1", "cus_2")
     elif tamper == "id":

@@ -100,6 +100,8 @@ AUDIT_RULES: AuditRules = {
     ("POST", "/v1/webhook_endpoints"): AuditRule("webhook_endpoint.create", "webhook_endpoint"),
     ("PATCH", "/v1/webhook_endpoints/{endpoint_id}"): AuditRule(
         "webhook_endpoint.update", "webhook_endpoint", ("endpoint_id",), WEBHOOK_ENDPOINT),
+    ("POST", "/v1/webhook_endpoints/{endpoint_id}/rotate_secret"): AuditRule(
+        "webhook_endpoint.rotate_secret", "webhook_endpoint", ("endpoint_id",), WEBHOOK_ENDPOINT),
     ("DELETE", "/v1/webhook_endpoints/{endpoint_id}"): AuditRule(
         "webhook_endpoint.delete", "webhook_endpoint", ("endpoint_id",), WEBHOOK_ENDPOINT),
     ("POST", "/v1/webhook_events/{event_id}/resend"): AuditRule("webhook_event.resend", "webhook_event", ("event_id",)),

@@ -46,6 +46,13 @@ class Claimed:
     data: dict[str, Any]
     url: str
     secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+
+    def secrets_at(self, moment: datetime) -> list[str]:
+        """The current secret, and the previous one while a rotation's overlap lasts."""
+        overlapping = self.previous_secret_expires_at is not None and moment < self.previous_secret_expires_at
+        return [self.secret, self.previous_secret] if overlapping and self.previous_secret else [self.secret]
 
 
 @dataclass(slots=True, frozen=True)
@@ -90,7 +97,8 @@ async def claim_due(engine: AsyncEngine, now: datetime, *, limit: int) -> list[C
             select(
                 webhook_deliveries.c.id, webhook_deliveries.c.retry_step, webhook_events.c.id.label("event_id"),
                 webhook_events.c.type, webhook_events.c.created_at, webhook_events.c.data, webhook_endpoints.c.url,
-                webhook_endpoints.c.secret,
+                webhook_endpoints.c.secret, webhook_endpoints.c.previous_secret,
+                webhook_endpoints.c.previous_secret_expires_at,
             )
             .join(webhook_events, webhook_events.c.id == webhook_deliveries.c.event_id)
             .join(webhook_endpoints, webhook_endpoints.c.id == webhook_deliveries.c.endpoint_id)
@@ -101,6 +109,7 @@ async def claim_due(engine: AsyncEngine, now: datetime, *, limit: int) -> list[C
             Claimed(
                 delivery_id=r.id, lease_token=token, retry_step=r.retry_step, event_id=r.event_id,
                 event_type=r.type, event_created_at=r.created_at, data=r.data, url=r.url, secret=r.secret,
+                previous_secret=r.previous_secret, previous_secret_expires_at=r.previous_secret_expires_at,
             )
             for r in rows
         ]
@@ -110,7 +119,7 @@ async def send(client: httpx.AsyncClient, claimed: Claimed, clock: Clock, *, wai
     """POST the signed event once. Never raises for anything the endpoint or the network does."""
     body = payload(claimed.event_type, claimed.event_created_at, claimed.data)
     sent_at = clock.now()
-    headers = signed_headers(claimed.secret, claimed.event_id, sent_at, body)
+    headers = signed_headers(claimed.secrets_at(sent_at), claimed.event_id, sent_at, body)
     # Latency is a measurement of this process, not business time: it comes from the monotonic counter.
     started = time.perf_counter()
     status_code: int | None = None

@@ -60,6 +60,13 @@ async def update_webhook_endpoint(endpoint_id: str, body: WebhookEndpointUpdate,
     return WebhookEndpointOut.of(await service.update_endpoint(tx, endpoint_id, body.model_dump(exclude_unset=True)))
 
 
+@endpoints_router.post("/{endpoint_id}/rotate_secret", response_model=WebhookEndpointWithSecret)
+async def rotate_webhook_endpoint_secret(endpoint_id: str, tx: TxDep) -> WebhookEndpointWithSecret:
+    """A new signing secret, returned here; requests are signed with both the new and the previous secret for
+    24 hours (until `previous_secret_expires_at`), then with the new one only."""
+    return WebhookEndpointWithSecret.with_secret(await service.rotate_secret(tx, endpoint_id))
+
+
 @endpoints_router.delete("/{endpoint_id}", response_model=WebhookEndpointDeleted)
 async def delete_webhook_endpoint(endpoint_id: str, tx: TxDep) -> WebhookEndpointDeleted:
     """Stop sending to it; its pending deliveries are canceled, past ones stay in the event log."""

@@ -17,6 +17,7 @@ class Endpoint:
     disabled: bool
     created_at: datetime
     updated_at: datetime
+    previous_secret_expires_at: datetime | None = None
 
 
 @dataclass(slots=True)

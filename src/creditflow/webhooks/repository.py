@@ -58,6 +58,7 @@ def _endpoint(row: Any, events: list[str]) -> Endpoint:
     return Endpoint(
         id=row.id, url=row.url, description=row.description, secret=row.secret, events=events,
         disabled=row.disabled, created_at=row.created_at, updated_at=row.updated_at,
+        previous_secret_expires_at=row.previous_secret_expires_at,
     )
 
 

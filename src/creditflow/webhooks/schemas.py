@@ -54,6 +54,10 @@ class WebhookEndpointOut(BaseModel):
     disabled: bool
     created_at: datetime
     updated_at: datetime
+    previous_secret_expires_at: datetime | None = Field(
+        default=None, description="After POST .../rotate_secret: until then requests carry a signature by the "
+        "previous secret as well as by the new one."
+    )
 
     @classmethod
     def of(cls, endpoint: Endpoint) -> WebhookEndpointOut:
@@ -75,6 +79,7 @@ def _endpoint_fields(endpoint: Endpoint) -> dict[str, Any]:
     return {
         "id": endpoint.id, "url": endpoint.url, "description": endpoint.description, "events": endpoint.events,
         "disabled": endpoint.disabled, "created_at": endpoint.created_at, "updated_at": endpoint.updated_at,
+        "previous_secret_expires_at": endpoint.previous_secret_expires_at,
     }
 
 

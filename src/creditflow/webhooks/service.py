@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from creditflow.webhooks.signing import new_secret
 ENDPOINT_ID_PREFIX = "whe"
 MAX_URL_LENGTH = 2048
 UPDATABLE = frozenset({"url", "events", "description", "disabled"})
+SECRET_OVERLAP = timedelta(hours=24)
 
 
 def check_url(url: str) -> str:
@@ -92,6 +94,17 @@ async def update_endpoint(tx: Tx, endpoint_id: str, changes: dict[str, Any]) -> 
         await repository.replace_subscriptions(tx, endpoint_id, changes["events"])
         if not values:
             await repository.update_endpoint(tx, endpoint_id, {})
+    return await get_endpoint(tx, endpoint_id)
+
+
+async def rotate_secret(tx: Tx, endpoint_id: str) -> Endpoint:
+    """A new signing secret. For SECRET_OVERLAP every request is signed with the old one too (Standard Webhooks
+    allows several signatures), so receivers can switch over without missing or refusing a delivery."""
+    endpoint = await get_endpoint(tx, endpoint_id, for_update=True)
+    await repository.update_endpoint(tx, endpoint_id, {
+        "secret": new_secret(), "previous_secret": endpoint.secret,
+        "previous_secret_expires_at": tx.now + SECRET_OVERLAP,
+    })
     return await get_endpoint(tx, endpoint_id)
 
 

@@ -27,13 +27,14 @@ def payload(event_type: str, created_at: datetime, data: dict[str, Any]) -> str:
     return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":"))
 
 
-def signed_headers(secret: str, event_id: str, sent_at: datetime, body: str) -> dict[str, str]:
-    """webhook-id (the event id: receivers dedupe on it), webhook-timestamp (this attempt), webhook-signature."""
+def signed_headers(signing_secrets: list[str], event_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+    """webhook-id (the event id: receivers dedupe on it), webhook-timestamp (this attempt), webhook-signature:
+    one `v1,...` signature per secret, space-separated (two while a rotated secret overlaps)."""
     # The library reads the timestamp as UTC whatever its zone says.
     sent_at = sent_at.astimezone(UTC)
     return {
         "content-type": "application/json",
         "webhook-id": event_id,
         "webhook-timestamp": str(floor(sent_at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(event_id, sent_at, body),
+        "webhook-signature": " ".join(Webhook(secret).sign(event_id, sent_at, body) for secret in signing_secrets),
     }

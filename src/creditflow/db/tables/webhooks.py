@@ -31,6 +31,9 @@ webhook_endpoints = Table(
     Column("url", Text, nullable=False),
     Column("description", Text),
     Column("secret", String(100), nullable=False),
+    # After a rotation the old secret still signs too, until previous_secret_expires_at (migration 0016).
+    Column("previous_secret", String(100)),
+    Column("previous_secret_expires_at", UTCDateTime()),
     Column("disabled", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
