@@ -25,6 +25,22 @@ V1_PATHS = {
     "/v1/transactions": {"get"},
     "/v1/customers/{customer}/api_keys": {"get", "post"},
     "/v1/customers/{customer}/api_keys/{api_key_id}/revoke": {"post"},
+    "/v1/customers/{customer}/portal_sessions": {"post"},
+    "/v1/portal/customer": {"get"},
+    "/v1/portal/wallets": {"get"},
+    "/v1/portal/transactions": {"get"},
+    "/v1/portal/usage": {"get"},
+    "/v1/portal/invoices": {"get"},
+    "/v1/portal/invoices/{invoice_id}": {"get"},
+    "/v1/portal/invoices/{invoice_id}/pdf": {"get"},
+    "/v1/portal/packages": {"get"},
+    "/v1/portal/gateways": {"get"},
+    "/v1/portal/topups": {"post"},
+    "/v1/portal/topups/{topup_id}": {"get"},
+    "/v1/portal/api_keys": {"get", "post"},
+    "/v1/portal/api_keys/{api_key_id}/revoke": {"post"},
+    "/v1/portal/subscriptions": {"get"},
+    "/v1/portal/subscriptions/{subscription_id}/cancel": {"post"},
     "/v1/api_keys/verify": {"post"},
     "/v1/metrics": {"get", "post"},
     "/v1/metrics/{metric}": {"get"},
@@ -104,7 +120,8 @@ async def test_openapi_lists_the_health_probes(spec):
 
 async def test_every_v1_operation_declares_the_bearer_key(spec):
     schemes = spec["components"]["securitySchemes"]
-    assert [s["scheme"].lower() for s in schemes.values()] == ["bearer"]
+    # The operator key, and on /v1/portal a customer credential (API key, JWT or portal session token).
+    assert [s["scheme"].lower() for s in schemes.values()] == ["bearer", "bearer"]
     for path, operations in spec["paths"].items():
         if path.startswith("/v1") and path not in SIGNED_BY_GATEWAY:
             for method, operation in operations.items():
