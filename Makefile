@@ -3,15 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install serve test lint bench clean
+.PHONY: install assets serve test lint bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(MAKE) assets
 	touch $@
+
+# The portal's JavaScript, exactly as locked in package-lock.json, copied where /static serves it.
+VENDOR := src/creditflow/web/static/vendor
+assets:
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
 
 serve: install
 	$(BIN)/creditflow serve
@@ -27,4 +35,4 @@ bench: install
 	$(BIN)/python bench/events_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info node_modules $(VENDOR)

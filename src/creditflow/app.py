@@ -41,6 +41,7 @@ from creditflow.payments.sandbox_pages import http_deliver, sandbox_router
 from creditflow.portal.endpoints import gateway_router as portal_gateway_router
 from creditflow.portal.endpoints import operator_router as portal_sessions_router
 from creditflow.portal.endpoints import router as portal_api_router
+from creditflow.portal.pages import install_portal
 from creditflow.ratelimit import create_rate_limiter
 from creditflow.reports.endpoints import router as reports_router
 from creditflow.subscriptions.endpoints import plans_router
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         portal_sessions_router, portal_api_router, portal_gateway_router,
     ):
         app.include_router(router)
+    install_portal(app, settings)
     app.add_middleware(PortalHeaders, settings=settings)
     _include_sandbox_checkout(app, gateways, settings)
     return app

@@ -6,8 +6,9 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
+from creditflow.db.dialect import insert_ignoring_conflicts
 from creditflow.db.tables import customers, portal_tokens, portal_users
 from creditflow.db.tx import Tx
 from creditflow.portal.models import TokenKind, UsedToken
@@ -20,13 +21,13 @@ def token_digest(token: str) -> str:
 async def add_token(
     tx: Tx, token: str, kind: TokenKind, customer_id: str, expires_at: datetime,
     *, flow: str | None = None, return_url: str | None = None,
-) -> None:
-    await tx.conn.execute(
-        portal_tokens.insert().values(
-            token_hash=token_digest(token), kind=kind, customer_id=customer_id, flow=flow, return_url=return_url,
-            created_at=tx.now, expires_at=expires_at, used_at=None,
-        )
-    )
+) -> bool:
+    """Store a token's hash; False when it is already there (a JWT whose jti was exchanged before)."""
+    row = {
+        "token_hash": token_digest(token), "kind": kind, "customer_id": customer_id, "flow": flow,
+        "return_url": return_url, "created_at": tx.now, "expires_at": expires_at, "used_at": None,
+    }
+    return await insert_ignoring_conflicts(tx.conn, portal_tokens, [row]) == 1
 
 
 async def use_token(tx: Tx, token: str, kind: TokenKind) -> UsedToken | None:
@@ -43,10 +44,6 @@ async def use_token(tx: Tx, token: str, kind: TokenKind) -> UsedToken | None:
     if changed.rowcount != 1:
         return None
     return UsedToken(customer_id=row.customer_id, flow=row.flow, return_url=row.return_url)
-
-
-async def purge_expired_tokens(tx: Tx) -> None:
-    await tx.conn.execute(delete(portal_tokens).where(portal_tokens.c.expires_at <= tx.now))
 
 
 async def add_user(tx: Tx, user_id: str, customer_id: str, email: str, password_hash: str) -> None:

@@ -4,7 +4,7 @@ fields (needs_review, cost basis, actor, internal metadata) cannot leak through 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -15,6 +15,7 @@ from creditflow.http.schemas import StrictModel
 from creditflow.ledger.models import OperationView
 from creditflow.money import PositiveAmount, Unit
 from creditflow.portal.models import Flow
+from creditflow.portal.views import next_expiring_lot
 from creditflow.wallets.service import WalletView
 
 DEBIT_KINDS = frozenset({"debit", "capture", "subscription", "expiry", "grant_void", "debt", "refund_reversal"})
@@ -69,20 +70,15 @@ class PortalWallet(BaseModel):
     @classmethod
     def of(cls, view: WalletView) -> PortalWallet:
         state, unit = view.state, view.state.unit
-        expiring = sorted((lot for lot in view.lots if lot.expires_at and lot.remaining > 0), key=_expiry)
+        lot = next_expiring_lot(view)
         next_expiry = None
-        if expiring:
-            lot = expiring[0]
+        if lot is not None and lot.expires_at is not None:
             next_expiry = NextExpiry(amount=money.format(lot.remaining, unit), expires_at=lot.expires_at)
         return cls(
             currency=unit, available=money.format(state.available, unit), posted=money.format(state.posted, unit),
             held=money.format(state.held, unit), credit_limit=money.format(state.credit_limit, unit),
             next_expiry=next_expiry,
         )
-
-
-def _expiry(lot: Any) -> datetime:
-    return lot.expires_at
 
 
 def transaction_label(operation: OperationView) -> str:

@@ -61,8 +61,8 @@ async def open_link(tx: Tx, settings: Settings, token: str) -> tuple[WebSession,
         if jti is None:
             raise LinkUnusable("a token opening a portal session needs a jti claim (it is used once)")
         # The jti is kept until the token expires: one exchange per token, like a link.
-        await repository.add_token(tx, f"jti:{jti}", TokenKind.JTI, customer_id, expires_at)
-        used = await repository.use_token(tx, f"jti:{jti}", TokenKind.JTI)
+        fresh = await repository.add_token(tx, f"jti:{jti}", TokenKind.JTI, customer_id, expires_at)
+        used = await repository.use_token(tx, f"jti:{jti}", TokenKind.JTI) if fresh else None
         via = Via.JWT
     else:
         used = await repository.use_token(tx, token, TokenKind.LINK)
