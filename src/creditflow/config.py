@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="", description="Space-separated proxy IPs whose X-Forwarded-For is believed.")
     portal_signup_per_hour: int = Field(default=10, ge=1, description="Sign-ups allowed per client IP per hour.")
     portal_login_per_15min: int = Field(
-        default=10, ge=1, description="Failed log-ins allowed per account and per IP in 15 minutes."
+        default=10, ge=1, description="Log-in attempts allowed per account and per IP in 15 minutes."
     )
 
     @field_validator("portal_jwt_secret")

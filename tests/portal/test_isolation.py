@@ -27,10 +27,14 @@ MATRIX: dict[tuple[str, str], str | None] = {
     ("POST", "/v1/portal/api_keys/{api_key_id}/revoke"): "api_key",
     ("GET", "/v1/portal/subscriptions"): None,
     ("POST", "/v1/portal/subscriptions/{subscription_id}/cancel"): "subscription",
+    ("POST", "/v1/portal/signup"): None,
+    ("POST", "/v1/portal/login"): None,
 }
 BODIES = {
     "/v1/portal/topups": {"amount": "10.00", "currency": "USD", "gateway": "sandbox"},
     "/v1/portal/api_keys": {"name": "mine"},
+    "/v1/portal/signup": {"email": "someone@example.com", "password": "a long enough password"},
+    "/v1/portal/login": {"email": "someone@example.com", "password": "a long enough password"},
 }
 
 

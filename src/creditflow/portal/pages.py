@@ -9,7 +9,7 @@ from creditflow.config import Settings
 from creditflow.db.tx import Tx
 from creditflow.errors import DomainError
 from creditflow.invoices.totals import from_minor
-from creditflow.portal import page_billing, page_keys, page_lists, service, views
+from creditflow.portal import page_accounts, page_billing, page_keys, page_lists, service, views
 from creditflow.portal.models import FLOW_PATHS, Flow
 from creditflow.portal.page_context import (
     TEMPLATES,
@@ -92,7 +92,10 @@ def install_portal(app: FastAPI, settings: Settings) -> None:
         from_minor(minor, currency), currency, locale
     )
     app.state.portal_pages = pages
-    for page_router in (router, page_billing.router, page_lists.router, page_keys.router):
+    for page_router in (
+        router, page_billing.router, page_lists.router, page_keys.router, page_accounts.router,
+        page_accounts.api_router,
+    ):
         app.include_router(page_router)
     app.add_exception_handler(SignedOut, _signed_out)
     app.mount("/static", static_files(), name="static")
