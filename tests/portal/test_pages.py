@@ -68,3 +68,13 @@ async def test_forms_need_the_session_csrf_token_and_origin(app, client) -> None
         assert cross_site.status_code == 403
         created = await web.post("/portal/api-keys", data={"name": "prod", "csrf_token": csrf}, headers=origin)
         assert created.status_code == 201 and "cf_ck_" in created.text
+
+
+async def test_an_expired_link_shows_a_clear_page(app, client, clock) -> None:
+    customer = await make_customer(client, currency="USD")
+    link = await _link(client, customer["id"], expires_in=60)
+    clock.advance(seconds=61)
+    async with browser(app) as web:
+        page = await web.get(link)
+    assert page.status_code == 410 and "already used or has expired" in page.text
+    assert "set-cookie" not in page.headers

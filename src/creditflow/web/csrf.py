@@ -27,7 +27,13 @@ def own_origin(request: Request, settings: Settings) -> str:
 
 
 def same_origin(request: Request, settings: Settings) -> bool:
-    """Whether the browser says the write comes from one of our own pages (Origin, else Referer)."""
+    """Whether the browser says the write comes from one of our own pages.
+
+    Sec-Fetch-Site first: under Referrer-Policy: no-referrer (which the pages send) a browser's form POST
+    carries `Origin: null` and no Referer, so those only decide for clients that send no fetch metadata."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
     sent = request.headers.get("origin") or request.headers.get("referer")
     return bool(sent) and _origin_of(sent) in {own_origin(request, settings), _origin_of(str(request.base_url))}
 
