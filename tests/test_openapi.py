@@ -25,6 +25,24 @@ V1_PATHS = {
     "/v1/transactions": {"get"},
     "/v1/customers/{customer}/api_keys": {"get", "post"},
     "/v1/customers/{customer}/api_keys/{api_key_id}/revoke": {"post"},
+    "/v1/customers/{customer}/portal_sessions": {"post"},
+    "/v1/portal/customer": {"get"},
+    "/v1/portal/wallets": {"get"},
+    "/v1/portal/transactions": {"get"},
+    "/v1/portal/usage": {"get"},
+    "/v1/portal/invoices": {"get"},
+    "/v1/portal/invoices/{invoice_id}": {"get"},
+    "/v1/portal/invoices/{invoice_id}/pdf": {"get"},
+    "/v1/portal/packages": {"get"},
+    "/v1/portal/gateways": {"get"},
+    "/v1/portal/topups": {"post"},
+    "/v1/portal/topups/{topup_id}": {"get"},
+    "/v1/portal/api_keys": {"get", "post"},
+    "/v1/portal/api_keys/{api_key_id}/revoke": {"post"},
+    "/v1/portal/subscriptions": {"get"},
+    "/v1/portal/subscriptions/{subscription_id}/cancel": {"post"},
+    "/v1/portal/signup": {"post"},
+    "/v1/portal/login": {"post"},
     "/v1/api_keys/verify": {"post"},
     "/v1/metrics": {"get", "post"},
     "/v1/metrics/{metric}": {"get"},
@@ -87,6 +105,8 @@ V1_PATHS = {
 }
 # Called by payment gateways, which sign the body instead of sending an operator key.
 SIGNED_BY_GATEWAY = {"/v1/webhooks/{gateway}"}
+# End users sign up and log in with an email and a password: these answer the credential.
+BEFORE_ANY_CREDENTIAL = {"/v1/portal/signup", "/v1/portal/login"}
 
 
 @pytest.fixture
@@ -112,9 +132,10 @@ async def test_openapi_lists_the_health_probes(spec):
 
 async def test_every_v1_operation_declares_the_bearer_key(spec):
     schemes = spec["components"]["securitySchemes"]
-    assert [s["scheme"].lower() for s in schemes.values()] == ["bearer"]
+    # The operator key, and on /v1/portal a customer credential (API key, JWT or portal session token).
+    assert [s["scheme"].lower() for s in schemes.values()] == ["bearer", "bearer"]
     for path, operations in spec["paths"].items():
-        if path.startswith("/v1") and path not in SIGNED_BY_GATEWAY:
+        if path.startswith("/v1") and path not in SIGNED_BY_GATEWAY | BEFORE_ANY_CREDENTIAL:
             for method, operation in operations.items():
                 assert operation.get("security"), f"{method.upper()} {path} does not declare the operator key"
     for path in SIGNED_BY_GATEWAY:

@@ -41,6 +41,10 @@ from creditflow.payment_methods.endpoints import router as payment_methods_route
 from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways, public_url
 from creditflow.payments.gateways.sandbox import WEBHOOK_PATH, SandboxGateway
 from creditflow.payments.sandbox_pages import http_deliver, sandbox_router
+from creditflow.portal.endpoints import gateway_router as portal_gateway_router
+from creditflow.portal.endpoints import operator_router as portal_sessions_router
+from creditflow.portal.endpoints import router as portal_api_router
+from creditflow.portal.pages import install_portal
 from creditflow.ratelimit import create_rate_limiter
 from creditflow.reports.endpoints import router as reports_router
 from creditflow.subscriptions.endpoints import plans_router
@@ -51,6 +55,7 @@ from creditflow.topups.endpoints import router as topups_router
 from creditflow.topups.webhooks import router as webhooks_router
 from creditflow.transactions.endpoints import router as transactions_router
 from creditflow.wallets.endpoints import router as wallets_router
+from creditflow.web.security import PortalHeaders
 from creditflow.webhooks.endpoints import endpoints_router as webhook_endpoints_router
 from creditflow.webhooks.endpoints import events_router as webhook_events_router
 from creditflow.webhooks.endpoints import types_router as webhook_event_types_router
@@ -114,9 +119,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         payment_methods_router, payment_methods_gateway_router, plans_router,
         subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
         webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
-        exports_router,
+        exports_router, portal_sessions_router, portal_api_router, portal_gateway_router,
     ):
         app.include_router(router)
+    install_portal(app, settings)
+    app.add_middleware(PortalHeaders, settings=settings)
     _include_sandbox_checkout(app, gateways, settings)
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from creditflow.money import normalize_unit
@@ -93,6 +93,56 @@ class Settings(BaseSettings):
     subscription_grace_days: int = Field(
         default=3, ge=0, description="Days a past_due subscription is retried (daily) before it is suspended."
     )
+
+    brand_name: str = Field(default="creditflow", max_length=80, description="The name portal pages show.")
+    brand_logo_url: str | None = Field(
+        default=None, description="A logo for portal pages: a path on this server, or an https URL."
+    )
+    brand_accent_color: str = Field(
+        default="#4f46e5", pattern=r"^#[0-9a-fA-F]{6}$", description="The portal's accent colour, #rrggbb."
+    )
+    portal_locale: str = Field(
+        default="", description="Locale of portal numbers (Babel), e.g. en_GB; default: the currency's home locale."
+    )
+    portal_session_hours: int = Field(default=12, ge=1, le=720, description="How long a portal session lasts.")
+    portal_signup: bool = Field(default=False, description="Offer built-in end-user accounts (sign up, log in).")
+    portal_default_plan: str | None = Field(default=None, description="Plan a new sign-up is subscribed to.")
+    portal_first_key: bool = Field(default=False, description="Give each new sign-up a first API key, shown once.")
+    portal_allow_sandbox: bool = Field(
+        default=False, description="Offer the sandbox gateway on the portal (never in production: fake money)."
+    )
+    portal_jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 secret (>= 32 bytes) of customer JWTs."
+    )
+    portal_jwt_jwks_url: str | None = Field(default=None, description="JWKS of RS256/ES256 customer JWTs.")
+    portal_jwt_issuer: str | None = Field(default=None, description="Required `iss` (required with a JWKS URL).")
+    portal_jwt_audience: str | None = Field(default=None, description="Required `aud` (required with a JWKS URL).")
+    portal_jwt_customer_claim: str = Field(default="sub", description="The JWT claim holding the external_id.")
+    portal_frame_ancestors: str = Field(
+        default="", description="Space-separated origins allowed to frame the portal; empty: 'none'."
+    )
+    portal_return_origins: str = Field(default="", description="Space-separated origins a portal return_url may use.")
+    cors_origins: str = Field(default="", description="Space-separated origins allowed to call /v1/portal from JS.")
+    trusted_proxies: str = Field(default="", description="Space-separated proxy IPs whose X-Forwarded-For is believed.")
+    portal_signup_per_hour: int = Field(default=10, ge=1, description="Sign-ups allowed per client IP per hour.")
+    portal_login_per_15min: int = Field(
+        default=10, ge=1, description="Log-in attempts allowed per account and per IP in 15 minutes."
+    )
+
+    @field_validator("portal_jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("the portal JWT secret must be at least 32 bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _one_jwt_mode(self) -> Settings:
+        if self.portal_jwt_secret is not None and self.portal_jwt_jwks_url:
+            raise ValueError("set CREDITFLOW_PORTAL_JWT_SECRET or CREDITFLOW_PORTAL_JWT_JWKS_URL, not both")
+        if self.portal_jwt_jwks_url and not (self.portal_jwt_issuer and self.portal_jwt_audience):
+            raise ValueError("a JWKS URL needs CREDITFLOW_PORTAL_JWT_ISSUER and CREDITFLOW_PORTAL_JWT_AUDIENCE")
+        return self
 
     @field_validator("default_currency")
     @classmethod

@@ -118,7 +118,7 @@ async def test_replayed_create_returns_the_same_key_with_the_secret_redacted(cli
         ({"name": "k", "rate_limit": {"requests": 1.5, "per": "second"}}, "rate_limit.requests"),
         ({"name": "k", "rate_limit": {"requests": 10, "per": "hour"}}, "rate_limit.per"),
         ({"name": "k", "rate_limit": {"requests": 10}}, "rate_limit.per"),
-        ({"name": "k", "scopes": ["all"]}, "scopes"),
+        ({"name": "k", "scopes": ["all"]}, "scopes.0"),
     ],
 )
 async def test_invalid_create_is_422_naming_the_field_and_creates_nothing(client, body, param):

@@ -24,7 +24,7 @@ async def create_api_key(customer: str, body: ApiKeyCreate, tx: TxDep) -> ApiKey
     """Create a key for the customer. `key` is the secret, shown in this answer only (a replay redacts it)."""
     rate_limit = (body.rate_limit.requests, body.rate_limit.per) if body.rate_limit else None
     key, secret = await service.create_api_key(
-        tx, customer, name=body.name, expires_at=body.expires_at, rate_limit=rate_limit
+        tx, customer, name=body.name, expires_at=body.expires_at, rate_limit=rate_limit, scopes=tuple(body.scopes)
     )
     return ApiKeyCreated.created(key, secret, tx.now)
 

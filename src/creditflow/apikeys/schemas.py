@@ -22,6 +22,9 @@ class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=200, description="What this key is for.")
     expires_at: AwareDatetime | None = Field(default=None, description="Default: never.")
     rate_limit: RateLimit | None = Field(default=None, description="Enforced by verify; default: unlimited.")
+    scopes: list[Literal["manage"]] = Field(
+        default_factory=list, description='"manage": the key may also make changes on /v1/portal; default read-only.'
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -33,6 +36,7 @@ class ApiKeyOut(BaseModel):
     status: Literal["active", "revoked", "expired"]
     expires_at: datetime | None
     rate_limit: RateLimit | None
+    scopes: list[str]
     created_at: datetime
     revoked_at: datetime | None
 
@@ -56,7 +60,7 @@ def _fields(key: CustomerApiKey, now: datetime) -> dict[str, object]:
     return {
         "id": key.id, "customer": key.customer_id, "name": key.name, "prefix": key.prefix,
         "status": key.status(now), "expires_at": key.expires_at, "rate_limit": rate_limit,
-        "created_at": key.created_at, "revoked_at": key.revoked_at,
+        "scopes": list(key.scopes), "created_at": key.created_at, "revoked_at": key.revoked_at,
     }
 
 

@@ -40,6 +40,7 @@ class CustomerApiKey:
     rate_limit_per: str | None
     created_at: datetime
     revoked_at: datetime | None
+    scopes: tuple[str, ...] = ()
 
     def status(self, now: datetime) -> str:
         if self.revoked_at is not None:
@@ -65,7 +66,7 @@ def _from_row(row: Any) -> CustomerApiKey:
     return CustomerApiKey(
         id=row.id, customer_id=row.customer_id, name=row.name, prefix=row.prefix, expires_at=row.expires_at,
         rate_limit_requests=row.rate_limit_requests, rate_limit_per=row.rate_limit_per,
-        created_at=row.created_at, revoked_at=row.revoked_at,
+        created_at=row.created_at, revoked_at=row.revoked_at, scopes=tuple(row.scopes.split()),
     )
 
 
@@ -76,6 +77,7 @@ async def create_api_key(
     name: str,
     expires_at: datetime | None = None,
     rate_limit: tuple[int, str] | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> tuple[CustomerApiKey, str]:
     """Create a key for the customer; the secret is returned once and never stored."""
     customer = await get_customer(tx, customer_ref)
@@ -88,7 +90,7 @@ async def create_api_key(
         customer_api_keys.insert().values(
             id=key_id, customer_id=customer.id, name=name, key_hash=hash_key(secret),
             prefix=secret[: len(KEY_PREFIX) + 4], expires_at=expires_at, rate_limit_requests=requests,
-            rate_limit_per=per, created_at=tx.now, revoked_at=None,
+            rate_limit_per=per, created_at=tx.now, revoked_at=None, scopes=" ".join(sorted(set(scopes))),
         )
     )
     return await _get(tx, customer.id, key_id), secret

@@ -68,9 +68,11 @@ async def claim(
     *,
     lease: timedelta,
     ttl: timedelta,
-    key_hash: str,
+    key_hash: str | None,
 ) -> Claim | Replay:
-    """Claim `key`, or find its stored answer; only for an active operator key (a revoked key replays nothing)."""
+    """Claim `key`, or find its stored answer; only for an active operator key (a revoked key replays nothing).
+
+    `key_hash` None: the caller authenticated a customer credential itself, in the same request (/v1/portal)."""
     where = and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
     fresh = {
         "request_hash": fingerprint, "status": "in_flight", "lease_expires_at": now + lease,
@@ -81,7 +83,7 @@ async def claim(
             active_key = select(operator_keys.c.id).where(
                 operator_keys.c.key_hash == key_hash, operator_keys.c.revoked_at.is_(None)
             )
-            if (await conn.execute(active_key)).first() is None:
+            if key_hash is not None and (await conn.execute(active_key)).first() is None:
                 raise Unauthenticated("the operator key is not valid or has been revoked")
             row = (await conn.execute(select(idempotency_keys).where(where).with_for_update())).first()
             if row is None:

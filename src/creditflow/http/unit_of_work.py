@@ -8,6 +8,7 @@ the audit event of an operator's change (audit/recording.py).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -21,6 +22,7 @@ from creditflow.http.errors import domain_error_response
 from creditflow.http.json_body import DecimalJSONRequest
 
 Handler = Callable[[Request], Awaitable[Response]]
+Claimer = Callable[[Request, str, datetime], Awaitable["idempotency.Claim | idempotency.Replay | None"]]
 
 
 class DecimalJSONRoute(APIRoute):
@@ -52,14 +54,16 @@ class _Refused(Exception):
         self.response = response
 
 
-async def run_unit_of_work(request: Request, handler: Handler) -> Response:
+async def run_unit_of_work(
+    request: Request, handler: Handler, claimer: Claimer = idempotency.claim_for_request
+) -> Response:
     state: State = request.app.state
     now = state.clock.now()
     claimed: idempotency.Claim | None = None
     key = request.headers.get("Idempotency-Key")
     if request.method == "POST" and key is not None:
         try:
-            outcome = await idempotency.claim_for_request(request, key, now)
+            outcome = await claimer(request, key, now)
         except DomainError as error:
             return domain_error_response(error)
         if isinstance(outcome, idempotency.Replay):

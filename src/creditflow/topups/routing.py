@@ -16,6 +16,8 @@ does the retry job); a retried verify applies a payment that credits once.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import Request, Response
 
 from creditflow.db.tx import Tx
@@ -29,18 +31,26 @@ ACTOR_STATE = "operator_actor"
 
 
 class GatewayCallRoute(DecimalJSONRoute):
+    async def admit(self, request: Request) -> None:
+        """Authenticate the operator key and check its scope (portal routes admit a customer instead)."""
+        state = request.app.state
+        async with state.engine.begin() as conn:
+            tx = Tx(conn=conn, now=state.clock.now(), actor="anonymous")
+            key = await authenticate(tx, idempotency.bearer_secret(request))
+        if not permits(key.scopes, request.method, self.path):
+            raise scope_forbidden(key.scopes, f"{request.method} {self.path}")
+        setattr(request.state, ACTOR_STATE, key.actor)
+
+    async def claim(self, request: Request, key: str, now: datetime) -> idempotency.Claim | idempotency.Replay | None:
+        return await idempotency.claim_for_request(request, key, now)
+
     async def around(self, request: Request, handler: Handler) -> Response:
         state = request.app.state
-        now = state.clock.now()
         try:
-            async with state.engine.begin() as conn:
-                key = await authenticate(Tx(conn=conn, now=now, actor="anonymous"), idempotency.bearer_secret(request))
-            if not permits(key.scopes, request.method, self.path):
-                raise scope_forbidden(key.scopes, f"{request.method} {self.path}")
-            setattr(request.state, ACTOR_STATE, key.actor)
+            await self.admit(request)
             claimed = None
             if request.method == "POST" and (raw_key := request.headers.get("Idempotency-Key")) is not None:
-                outcome = await idempotency.claim_for_request(request, raw_key, now)
+                outcome = await self.claim(request, raw_key, state.clock.now())
                 if isinstance(outcome, idempotency.Replay):
                     return idempotency.replay_response(outcome)
                 claimed = outcome

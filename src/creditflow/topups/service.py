@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from creditflow.config import Settings
 from creditflow.customers.service import Customer, get_customer
 from creditflow.db.tx import Tx
 from creditflow.errors import InvalidRequest, NotFound
@@ -27,7 +28,7 @@ from creditflow.topups.apply import apply_status
 from creditflow.topups.context import Context
 from creditflow.topups.models import FAILED, PENDING, Topup
 from creditflow.topups.packages import check_price_currency, terms_of
-from creditflow.topups.rules import CreditTerms, quote
+from creditflow.topups.rules import CreditTerms, Quote, quote
 from creditflow.wallets.lookup import resolve_wallet
 
 RAZORPAY = "razorpay"
@@ -104,6 +105,33 @@ async def create_topup(
         return await get_topup(tx, topup.id)
 
 
+async def price_order(
+    tx: Tx, settings: Settings, gateway: PaymentGateway, *, package_id: str | None, amount: int | None,
+    currency: str | None,
+) -> tuple[Quote, str]:
+    """What a top-up would cost and credit, and its description, checked as the gateway would; writes nothing.
+    The portal's buy page previews with this, so no price rule is repeated in a browser."""
+    terms: CreditTerms | None = None
+    if package_id is not None:
+        package, terms = await terms_of(tx, package_id)
+        amount, currency, param, description = package.price, package.currency, "package", package.name
+    elif amount is None or currency is None:
+        raise InvalidRequest("give a package, or an amount and its currency", param="package")
+    else:
+        check_price_currency(currency, param="currency")
+        param, description = "amount", "Credit top-up"
+    to_minor(amount, currency, param=param)
+    gateway.check_amount(amount, currency)
+    priced = quote(
+        settings.topup_rules.get(currency), currency=currency, amount=amount,
+        step=charge_step(gateway, currency), terms=terms, param=param,
+    )
+    if priced.credits <= 0:
+        raise InvalidRequest("this amount buys no credits at the configured rate", param=param)
+    gateway.check_amount(priced.total, currency)
+    return priced, description
+
+
 async def open_order(
     tx: Tx,
     ctx: Context,
@@ -120,24 +148,10 @@ async def open_order(
 ) -> Topup:
     """Price the order by the currency's rules (limits, tax, bonus tiers), check everything the gateway would
     refuse, and insert it as pending: the first step of a checkout and of an off-session charge alike."""
-    terms: CreditTerms | None = None
-    if package_id is not None:
-        package, terms = await terms_of(tx, package_id)
-        amount, currency, param, description = package.price, package.currency, "package", package.name
-    elif amount is None or currency is None:
-        raise InvalidRequest("give a package, or an amount and its currency", param="package")
-    else:
-        check_price_currency(currency, param="currency")
-        param, description = "amount", "Credit top-up"
-    to_minor(amount, currency, param=param)
-    gateway.check_amount(amount, currency)
-    priced = quote(
-        ctx.settings.topup_rules.get(currency), currency=currency, amount=amount,
-        step=charge_step(gateway, currency), terms=terms, param=param,
+    priced, description = await price_order(
+        tx, ctx.settings, gateway, package_id=package_id, amount=amount, currency=currency
     )
-    if priced.credits <= 0:
-        raise InvalidRequest("this amount buys no credits at the configured rate", param=param)
-    gateway.check_amount(priced.total, currency)
+    amount, currency = priced.amount, priced.currency
     # The wallet must exist now: a payment that could not be credited would have to be refunded by hand.
     await resolve_wallet(tx, owner.id, priced.credit_unit)
     tax = priced.tax_rule

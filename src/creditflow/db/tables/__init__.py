@@ -36,6 +36,7 @@ from creditflow.db.tables.metering import (
 )
 from creditflow.db.tables.notifications import balance_alerts, email_outbox
 from creditflow.db.tables.payment_methods import payment_methods
+from creditflow.db.tables.portal import portal_tokens, portal_users, web_sessions
 from creditflow.db.tables.subscriptions import plans, subscription_charges, subscriptions
 from creditflow.db.tables.topups import topup_credits, topup_packages, topup_refunds, topups, webhook_inbox
 from creditflow.db.tables.webhooks import (
@@ -79,6 +80,8 @@ __all__ = [
     "operator_keys",
     "payment_methods",
     "plans",
+    "portal_tokens",
+    "portal_users",
     "prices",
     "report_buckets",
     "subscription_charges",
@@ -91,6 +94,7 @@ __all__ = [
     "usage_aggregates",
     "usage_closes",
     "wallets",
+    "web_sessions",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_endpoint_events",

@@ -57,6 +57,8 @@ customer_api_keys = Table(
     Column("expires_at", UTCDateTime()),
     Column("rate_limit_requests", Integer),
     Column("rate_limit_per", String(10)),
+    # "manage" lets the key change things on /v1/portal (top-ups, keys, plans); empty: read-only there.
+    Column("scopes", String(100), nullable=False, server_default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
     CheckConstraint(

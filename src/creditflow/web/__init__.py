@@ -1,0 +1,1 @@
+"""What the portal and the operator console share: templates, assets, sessions, CSRF, formatting, headers."""
