@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from creditflow.customers.service import create_customer
-from creditflow.db.tables import accounts
+from creditflow.db.tables import accounts, transfers
 from creditflow.db.tx import Tx
 from creditflow.errors import InsufficientFunds
 from creditflow.ledger import grants
@@ -16,7 +17,7 @@ from creditflow.ledger.check import find_discrepancies
 from creditflow.ledger.debits import debit
 from creditflow.ledger.debt import outstanding_debt, record_debt
 from creditflow.ledger.holds import create_hold
-from creditflow.ledger.models import debt_account_id
+from creditflow.ledger.models import debt_account_id, system_account_id
 from creditflow.money import parse
 from creditflow.wallets.service import wallet_for
 
@@ -118,3 +119,22 @@ async def test_a_wallet_in_debt_cannot_spend_and_the_database_refuses_more_debt_
 
     with pytest.raises(IntegrityError):
         await _in_tx(engine, overdraw_debt)
+
+
+async def test_usage_nothing_paid_for_is_owed_to_revenue(engine):
+    customer = await _customer(engine)
+    lot = await _grant(engine, customer, "1")
+
+    async def step(tx: Tx):
+        return await record_debt(tx, lot.wallet_id, parse("3"), reference_id=None, description="usage",
+                                 creditor="revenue")
+
+    recorded = await _in_tx(engine, step)
+    assert (recorded.collected, recorded.outstanding) == (parse("1"), parse("2"))
+    async with engine.begin() as conn:
+        owed_to = (await conn.execute(
+            select(transfers.c.credit_account_id).where(transfers.c.operation_id == recorded.operation_id,
+                                                       transfers.c.kind == "debt")
+        )).scalar_one()
+    assert owed_to == system_account_id("revenue", "USD")
+    assert await _consistent(engine) == []

@@ -6,6 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from creditflow.db.tx import Tx
+from creditflow.metering.events import ingest
+from creditflow.metering.models import EventRequest, EventResult
 from tests.factories import expect_error, grant, make_customer, ok, parse_time, wallet
 from tests.metering._helpers import events_of, funded, ledger_problems, make_metric, make_price, send
 
@@ -467,3 +470,19 @@ async def test_batch_with_a_json_number_value_still_commits_its_events(client):
     batch = ok(response)
     assert [r["status"] for r in batch["results"]] == ["accepted", "accepted"]
     assert (await wallet(client, customer))["available"] == "7.50"
+
+
+async def test_with_partial_cover_an_event_is_charged_what_the_wallet_has_and_the_rest_is_uncovered(client, app):
+    customer = await funded(client, "1.00")
+    await _tokens(client)
+    async with app.state.engine.begin() as conn:
+        tx = Tx(conn=conn, now=app.state.clock.now(), actor="test")
+        (result,) = await ingest(
+            tx, [EventRequest(customer=customer, metric="tokens", transaction_id="t1", properties={"tokens": "150"})],
+            late_window=timedelta(hours=1), future_tolerance=timedelta(minutes=5), cover_partially=True,
+        )
+    assert isinstance(result, EventResult)
+    assert (result.cost, result.uncovered, result.available) == (1_500_000, 500_000, 0)
+    assert (await wallet(client, customer))["available"] == "0.00"
+    assert [e["cost"] for e in await events_of(client, customer)] == ["1.50"]
+    assert await ledger_problems(app) == []

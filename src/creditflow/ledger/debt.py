@@ -51,8 +51,10 @@ async def record_debt(
     reference_id: str | None,
     description: str,
     metadata: dict[str, Any] | None = None,
+    creditor: str = "topups",
 ) -> DebtRecorded:
-    """The customer owes `amount` more: collect what the wallet's unheld credits cover, owe the rest."""
+    """The customer owes `amount` more: collect what the wallet's unheld credits cover, owe the rest.
+    `creditor` is the system account owed: `topups` for money taken back, `revenue` for usage not covered."""
     wallet = await lock_and_sweep(tx, wallet_id)
     assert wallet is not None
     debt_id = debt_account_id(wallet.id)
@@ -71,8 +73,8 @@ async def record_debt(
         wallet_id=wallet.id, reference_id=reference_id, description=description, metadata=metadata,
     )
     journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
-    # The credits were paid for with money that went back: the debt account owes them to `topups`.
-    journal.transfer(debt_id, system_account_id("topups", wallet.unit), amount, "debt")
+    # Credits paid for with money that went back are owed to `topups`; usage nothing paid for, to `revenue`.
+    journal.transfer(debt_id, system_account_id(creditor, wallet.unit), amount, "debt")
     collected = 0
     for lot in await repository.spendable_lots(tx, wallet.id):
         take = min(lot.available, owed - collected)

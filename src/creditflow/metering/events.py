@@ -82,9 +82,12 @@ async def ingest(
     late_window: timedelta,
     future_tolerance: timedelta,
     charge_wallet: bool = True,
+    cover_partially: bool = False,
 ) -> list[EventResult | DomainError]:
     """Record (and, for count and sum metrics, rate and charge) each event; with charge_wallet=False only
-    price them: nothing is written (POST /v1/events/estimate).
+    price them: nothing is written (POST /v1/events/estimate). With cover_partially an event the wallet cannot
+    cover is still recorded: it is charged what the wallet can give, and the rest is its `uncovered` amount
+    (the Lago API's behaviour; the caller decides what the customer owes for it).
 
     The charged events of one (wallet, api key) share one debit operation, with one transfer per account
     drawn; each event keeps its own cost and names that operation (refunds take back one event's cost).
@@ -113,9 +116,10 @@ async def ingest(
     loaded = await _aggregates_of(tx, accepted)
     pairs = {(c.customer_id, c.request.transaction_id) for c in accepted}
     if repository.INSERT_FINDS_DUPLICATES[tx.conn.dialect.name]:
-        plan = await _record_optimistically(tx, checked, pairs, loaded, rating, customer_ids)
+        plan = await _record_optimistically(tx, checked, pairs, loaded, rating, customer_ids, cover_partially)
     else:
-        plan = _plan(tx, checked, await repository.existing_events(tx, pairs), loaded, rating)
+        plan = _plan(tx, checked, await repository.existing_events(tx, pairs), loaded, rating,
+                     cover_partially=cover_partially)
         await repository.insert_events(tx, plan.new_events, loaded)
     for usage in plan.debits.values():
         _close(tx, plan.batch, usage)
@@ -130,6 +134,7 @@ async def _record_optimistically(
     loaded: dict[tuple[str, str, datetime], Aggregate],
     rating: Rating,
     customer_ids: set[str],
+    cover_partially: bool,
 ) -> _Plan:
     """PostgreSQL: plan as if no event were a retry and insert the events, each skipped if its (customer,
     transaction_id) is already taken: the unique index answers, with no lookup beforehand (whose plan, made
@@ -140,7 +145,7 @@ async def _record_optimistically(
     An event refused while being charged (no funds, a budget) would not reach the insert, so when there is
     one the duplicates are looked up first instead, as on SQLite."""
     aggregates = _copy(loaded)
-    plan = _plan(tx, checked, {}, aggregates, rating)
+    plan = _plan(tx, checked, {}, aggregates, rating, cover_partially=cover_partially)
     existing: dict[tuple[str, str], EventResult] = {}
     if plan.refused:
         existing = await repository.existing_events(tx, pairs)
@@ -156,7 +161,7 @@ async def _record_optimistically(
         existing = await repository.existing_events(tx, pairs)
     rating = rating.fresh(await open_books(tx, customer_ids))
     aggregates = _copy(loaded)
-    plan = _plan(tx, checked, existing, aggregates, rating)
+    plan = _plan(tx, checked, existing, aggregates, rating, cover_partially=cover_partially)
     if await repository.insert_events(tx, plan.new_events, aggregates):
         raise RuntimeError("an event was recorded concurrently although its customer's wallets are locked")
     return plan
@@ -192,6 +197,7 @@ def _plan(
     rating: Rating,
     *,
     charge_wallet: bool = True,
+    cover_partially: bool = False,
 ) -> _Plan:
     """Rate (and charge, in memory: the wallets' books and the aggregates move) each event in arrival order."""
     plan = _Plan()
@@ -207,7 +213,9 @@ def _plan(
             outcomes.append(_as_duplicate(original, rating.books))
             continue
         try:
-            result = _rate_and_charge(tx, item, aggregates, rating, plan.batch, plan.debits, charge_wallet)
+            result = _rate_and_charge(
+                tx, item, aggregates, rating, plan.batch, plan.debits, charge_wallet, cover_partially
+            )
         except DomainError as error:
             outcomes.append(error)
             plan.refused.add(key)
@@ -293,10 +301,11 @@ def _rate_and_charge(
     batch: SpendBatch,
     debits: dict[tuple[str, str | None, str | None, int], _UsageDebit],
     charge_wallet: bool,
+    cover_partially: bool = False,
 ) -> EventResult:
     event_id = new_id("evt")
     price = item.price
-    cost, operation_id, available, currency = 0, None, None, None
+    cost, operation_id, available, currency, uncovered = 0, None, None, None, 0
     if price is not None and item.period_start is not None:
         currency = price.currency
         key = (item.customer_id, price.id, item.period_start)
@@ -314,12 +323,16 @@ def _rate_and_charge(
         if charge_wallet:
             book = rating.book(item.customer_id, currency)
             request = item.request
-            if cost > 0:
+            charged = cost
+            if cover_partially and cost > book.state.available:
+                charged = max(book.state.available, 0)
+                uncovered = cost - charged
+            if charged > 0:
                 group = (book.state.id, request.api_key, request.actor, request.origin)
                 usage = debits.get(group)
                 if usage is None:
                     usage = debits[group] = _UsageDebit(open_debit(book, request.api_key), request.actor, "", [])
-                add_charge(tx, batch, usage.debit, cost)
+                add_charge(tx, batch, usage.debit, charged)
                 if usage.debit.charges == 1:
                     usage.first_event = event_id
                 if item.metric.code not in usage.metrics:
@@ -346,6 +359,7 @@ def _rate_and_charge(
         refunded=0,
         created_at=tx.now,
         available=available,
+        uncovered=uncovered,
     )
 
 

@@ -38,6 +38,8 @@ class EventResult:
     created_at: datetime
     available: int | None = None
     duplicate: bool = False
+    # What the wallet could not cover of `cost` when the caller asked for partial cover (never charged here).
+    uncovered: int = 0
 
 
 @dataclass(slots=True)
