@@ -3,8 +3,11 @@ the trial), included credits granted, an invoice paid from the balance; plan cha
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from creditflow.db.tx import Tx
+from creditflow.invoices.models import Issuer
+from creditflow.subscriptions.service import create_subscription
 from tests.factories import customer_id, expect_error, grant, ok, wallet
 from tests.subscriptions.support import available, invoices_of, make_plan, subscribe, subscription
 
@@ -141,3 +144,19 @@ async def test_a_downgrade_waits_for_the_period_end_and_a_short_upgrade_changes_
     await make_plan(client, "weekly", "1000", interval="week")
     response = await client.post(f"/v1/subscriptions/{created['id']}/change", json={"plan": "weekly"})
     assert expect_error(response, 422, "invalid_request")["param"] == "plan"
+
+
+async def test_with_a_grace_period_a_short_balance_starts_the_subscription_past_due(client, app) -> None:
+    customer = await customer_id(client, currency="IDR")
+    await make_plan(client, "n8n", "25000")
+    async with app.state.engine.begin() as conn:
+        tx = Tx(conn=conn, now=JAN_1, actor="test")
+        created = await create_subscription(
+            tx, customer=customer, plan="n8n", start_at=None, issuer=Issuer.from_settings(app.state.settings),
+            grace=timedelta(days=3),
+        )
+    assert (created.status, created.past_due_since) == ("past_due", JAN_1)
+    shown = await subscription(client, created.id)
+    assert (shown["status"], shown["past_due_since"]) == ("past_due", "2026-01-01T00:00:00Z")
+    assert await available(client, customer) == "0.00"
+    assert await invoices_of(client, customer) == []

@@ -115,7 +115,7 @@ async def _next_period(tx: Tx, subscription: Subscription, issuer: Issuer, *, gr
     moved = await repository.load_subscription(tx, subscription.id)
     assert moved is not None
     if not await _charge_current(tx, moved, plan, issuer):
-        await _fall_past_due(tx, moved, plan, grace=grace)
+        await fall_past_due(tx, moved, plan, grace=grace)
 
 
 async def mark_past_due(tx: Tx, customer_id: str, *, grace: timedelta) -> None:
@@ -124,10 +124,10 @@ async def mark_past_due(tx: Tx, customer_id: str, *, grace: timedelta) -> None:
     for subscription_id in await repository.unpaid_of_customer(tx, customer_id, (ACTIVE,)):
         subscription = await repository.load_subscription(tx, subscription_id, for_update=True)
         assert subscription is not None
-        await _fall_past_due(tx, subscription, await get_plan(tx, subscription.plan_id), grace=grace)
+        await fall_past_due(tx, subscription, await get_plan(tx, subscription.plan_id), grace=grace)
 
 
-async def _fall_past_due(tx: Tx, subscription: Subscription, plan: Plan, *, grace: timedelta) -> None:
+async def fall_past_due(tx: Tx, subscription: Subscription, plan: Plan, *, grace: timedelta) -> None:
     await repository.update_subscription(
         tx, subscription.id, status=PAST_DUE, past_due_since=tx.now, next_attempt_at=tx.now + RETRY_EVERY
     )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from creditflow import money
 from creditflow.customers.service import get_customer
 from creditflow.db.tx import Tx
-from creditflow.errors import Conflict, InvalidRequest, NotFound
+from creditflow.errors import Conflict, InsufficientFunds, InvalidRequest, NotFound
 from creditflow.ids import new_id
 from creditflow.invoices.models import Issuer, LineInput
 from creditflow.ledger.grants import grant_credits
@@ -22,6 +22,7 @@ from creditflow.subscriptions.charging import SOURCE, charge_period, draw_for_pl
 from creditflow.subscriptions.intervals import period_bound
 from creditflow.subscriptions.models import ACTIVE, CANCELED, TRIALING, Plan, Subscription
 from creditflow.subscriptions.plans import active_plan, get_plan
+from creditflow.subscriptions.renewals import fall_past_due
 from creditflow.wallets.lookup import resolve_wallet
 
 
@@ -45,8 +46,11 @@ async def list_subscriptions(
 
 
 async def create_subscription(
-    tx: Tx, *, customer: str, plan: str, start_at: datetime | None, issuer: Issuer
+    tx: Tx, *, customer: str, plan: str, start_at: datetime | None, issuer: Issuer,
+    grace: timedelta | None = None,
 ) -> Subscription:
+    """With `grace` (the Lago API) a first charge the balance cannot pay still creates the subscription, past_due
+    and retried like a failed renewal; without it the shortfall is an InsufficientFunds that writes nothing."""
     owner = await get_customer(tx, customer)
     chosen = await active_plan(tx, plan)
     start = start_at or tx.now
@@ -71,7 +75,13 @@ async def create_subscription(
             next_attempt_at=end,
         )
         created = await get_subscription(tx, subscription_id)
-        await charge_period(tx, created, chosen, period_start=start, period_end=end, issuer=issuer)
+        try:
+            await charge_period(tx, created, chosen, period_start=start, period_end=end, issuer=issuer)
+        except InsufficientFunds:
+            if grace is None:
+                raise
+            # draw_for_plan refuses before writing anything, so there is nothing to undo.
+            await fall_past_due(tx, created, chosen, grace=grace)
     subscription = await get_subscription(tx, subscription_id)
     await events.emit_subscription(tx, "subscription.created", subscription, chosen)
     return subscription
