@@ -11,10 +11,11 @@ from sqlalchemy import select, update
 from creditflow.db.pagination import newest_first
 from creditflow.db.tables import customers
 from creditflow.db.tx import Tx
-from creditflow.errors import CustomerExists, NotFound
+from creditflow.errors import Conflict, CustomerExists, NotFound
 from creditflow.ids import new_id
+from creditflow.invoices.repository import open_invoice_ids
 from creditflow.wallets.lookup import customer_matches
-from creditflow.wallets.service import open_wallet
+from creditflow.wallets.service import customer_wallets, open_wallet
 from creditflow.webhooks.outbox import emit, timestamp_text
 
 
@@ -97,4 +98,25 @@ async def update_customer(tx: Tx, ref: str, changes: dict[str, Any]) -> Customer
         await tx.conn.execute(
             update(customers).where(customers.c.id == customer.id).values(**changes, updated_at=tx.now)
         )
+    return await get_customer(tx, customer.id)
+
+
+class CustomerNotErasable(Conflict):
+    code = "customer_not_erasable"
+
+
+async def erase_customer(tx: Tx, ref: str) -> Customer:
+    """Forget who the customer is (name, email, metadata) and keep its ledger. Refused while it still has a
+    balance, holds or an open invoice: those need a person to settle them."""
+    customer = await get_customer(tx, ref)
+    for view in await customer_wallets(tx, customer.id):
+        if view.state.posted or view.state.held or view.debt:
+            raise CustomerNotErasable("the customer still has a balance or holds", param="customer")
+    if await open_invoice_ids(tx, customer.id):
+        raise CustomerNotErasable("the customer still has an open invoice", param="customer")
+    await tx.conn.execute(
+        update(customers).where(customers.c.id == customer.id).values(
+            name=None, email=None, metadata={}, updated_at=tx.now
+        )
+    )
     return await get_customer(tx, customer.id)
