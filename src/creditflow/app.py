@@ -34,6 +34,8 @@ from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
 from creditflow.invoices.endpoints import router as invoices_router
 from creditflow.jobs.runner import JobRunner
+from creditflow.lago.endpoints import router as lago_router
+from creditflow.lago.money_endpoints import router as lago_money_router
 from creditflow.ledger.spend import debit_many
 from creditflow.metering.endpoints import router as metering_router
 from creditflow.payment_methods.endpoints import gateway_router as payment_methods_gateway_router
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
         webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
         exports_router, portal_sessions_router, portal_api_router, portal_gateway_router,
+        lago_router, lago_money_router,
     ):
         app.include_router(router)
     install_portal(app, settings)

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="billing@localhost", description="The From address of every email.")
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    lago_block_at_zero: bool = Field(
+        default=False,
+        description="Lago API (/api/v1): refuse an event its wallet cannot cover (402) instead of Lago's behaviour, "
+        "which charges what the wallet covers and leaves the rest as an amount due.",
+    )
     subscription_grace_days: int = Field(
         default=3, ge=0, description="Days a past_due subscription is retried (daily) before it is suspended."
     )

@@ -18,6 +18,7 @@ from creditflow.db.tables.budgets import alerts, budget_usage, budgets, hold_bud
 from creditflow.db.tables.console import console_users
 from creditflow.db.tables.invoices import invoice_counters, invoice_lines, invoice_tax_lines, invoices
 from creditflow.db.tables.jobs import customer_daily_rollups, daily_reports, job_runs, report_buckets
+from creditflow.db.tables.lago import lago_subscriptions, lago_wallet_transactions, lago_wallets
 from creditflow.db.tables.ledger import (
     accounts,
     credit_grants,
@@ -74,6 +75,9 @@ __all__ = [
     "invoice_tax_lines",
     "invoices",
     "job_runs",
+    "lago_subscriptions",
+    "lago_wallet_transactions",
+    "lago_wallets",
     "metadata",
     "metrics",
     "operations",
