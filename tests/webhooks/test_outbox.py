@@ -37,6 +37,9 @@ def test_the_catalogue_has_every_event_type_the_issue_asks_for():
         "subscription.suspended", "subscription.canceled", "budget.threshold_reached", "budget.exceeded",
         "hold.expired", "auto_topup.succeeded", "auto_topup.failed", "payment_method.saved",
         "payment_method.detached",
+        # Issue 15: the Lago API's own events.
+        "wallet_transaction.created", "wallet_transaction.updated", "wallet.depleted_ongoing_balance",
+        "invoice.payment_status_updated",
     }
     assert set(EVENT_TYPES) == asked
 

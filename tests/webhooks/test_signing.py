@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -10,7 +12,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from creditflow.webhooks.signing import new_secret, payload, signed_headers
+from creditflow.webhooks.signing import lago_payload, lago_signed_headers, new_secret, payload, signed_headers
 
 
 def test_a_secret_is_whsec_and_32_random_bytes_in_base64():
@@ -57,3 +59,16 @@ def test_anything_changed_fails_verification(tamper):
         secret = new_secret()
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(body, headers)
+
+
+def test_the_lago_format_is_lagos_body_signed_with_base64_hmac_sha256():
+    body = lago_payload("wallet_transaction.created", {"wallet_transaction": {"lago_id": "lwt_1"}})
+    assert json.loads(body) == {
+        "webhook_type": "wallet_transaction.created", "object_type": "wallet_transaction",
+        "wallet_transaction": {"lago_id": "lwt_1"},
+    }
+    headers = lago_signed_headers("whsec_key", "msg_1", body)
+    # Computed by hand: what a Lago receiver checks (Base64.strict_encode64(OpenSSL::HMAC.digest("sha256", key, body))).
+    expected = base64.b64encode(hmac.new(b"whsec_key", body.encode(), hashlib.sha256).digest()).decode()
+    assert headers["X-Lago-Signature"] == expected
+    assert (headers["X-Lago-Signature-Algorithm"], headers["X-Lago-Unique-Key"]) == ("hmac", "msg_1")

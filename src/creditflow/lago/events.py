@@ -25,6 +25,7 @@ from creditflow.lago import repository
 from creditflow.lago.catalog import find_subscription, plan_charges
 from creditflow.lago.convert import cents, event_time, invalid, iso
 from creditflow.lago.routing import LagoError, render_domain_error
+from creditflow.lago.wallets import find_wallet, render_wallet
 from creditflow.ledger.debt import record_debt
 from creditflow.metering.events import ingest
 from creditflow.metering.metrics import get_metric
@@ -33,6 +34,7 @@ from creditflow.metering.usage import usage_report
 from creditflow.money import format as format_amount
 from creditflow.subscriptions.plans import get_plan
 from creditflow.wallets.lookup import resolve_wallet
+from creditflow.webhooks.outbox import emit
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_BATCH = 100
@@ -101,15 +103,35 @@ async def record_events(tx: Tx, events: list[Any], policy: EventPolicy, *, batch
             rendered.append(render_event(outcome, subscription_id, events[index].transaction_id))
     if failures:
         raise _refusal(failures, batch=batch)
+    spent: dict[tuple[str, str], int] = {}
     for outcome in outcomes:
         assert isinstance(outcome, EventResult)
-        if outcome.uncovered and outcome.currency:
+        if outcome.currency is None:
+            continue
+        key = (outcome.customer_id, outcome.currency)
+        spent[key] = spent.get(key, 0) + outcome.cost
+        if outcome.uncovered:
             ref = await resolve_wallet(tx, outcome.customer_id, outcome.currency)
             await record_debt(
                 tx, ref.wallet_id, outcome.uncovered, reference_id=outcome.id, creditor="revenue",
                 description=f"usage not covered by the balance: {outcome.metric}", metadata={"event": outcome.id},
             )
+    for (customer_id, currency), cost in spent.items():
+        await _announce_depletion(tx, customer_id, currency, cost)
     return rendered
+
+
+async def _announce_depletion(tx: Tx, customer_id: str, currency: str, cost: int) -> None:
+    """wallet.depleted_ongoing_balance when this request's usage took the ongoing balance from above zero to zero
+    or below (each event lowers it by exactly its cost: what the wallet paid, or what became due)."""
+    ref = await resolve_wallet(tx, customer_id, currency)
+    row = await repository.wallet_of(tx, ref.wallet_id)
+    if row is None or cost <= 0:
+        return
+    found = await find_wallet(tx, row.id)
+    ongoing = found.view.state.available - found.view.debt
+    if ongoing <= 0 < ongoing + cost:
+        await emit(tx, "wallet.depleted_ongoing_balance", {"wallet": render_wallet(found)})
 
 
 def _refusal(failures: dict[int, DomainError], *, batch: bool) -> DomainError:
@@ -130,6 +152,28 @@ def _refusal(failures: dict[int, DomainError], *, batch: bool) -> DomainError:
 def _details_of(error: DomainError, body: bytes) -> Any:
     parsed = json.loads(body)
     return parsed.get("error_details") or {error.param or "base": [parsed.get("code", error.code)]}
+
+
+async def estimate_fees(tx: Tx, event: Any, policy: EventPolicy) -> list[dict[str, Any]]:
+    """What the event would cost now, priced exactly as it would be charged; nothing is written."""
+    request, subscription_id = await _request(tx, event, tx.actor)
+    (outcome,) = await ingest(
+        tx, [request], late_window=policy.late_window, future_tolerance=FUTURE_TOLERANCE, charge_wallet=False
+    )
+    if isinstance(outcome, DomainError):
+        raise outcome
+    metric = await get_metric(tx, outcome.metric)
+    currency = outcome.currency or (await get_customer(tx, outcome.customer_id)).currency
+    fee = cents(outcome.cost, currency)
+    return [{
+        "lago_id": None, "lago_charge_id": outcome.price_id, "lago_invoice_id": None, "lago_subscription_id": None,
+        "external_subscription_id": subscription_id, "amount_cents": fee, "amount_currency": currency,
+        "precise_amount": format_amount(outcome.cost, currency), "taxes_amount_cents": 0, "total_amount_cents": fee,
+        "units": format_amount(outcome.quantity, "UNITS"), "events_count": 1, "pay_in_advance": True,
+        "invoiceable": True, "from_date": None, "to_date": None, "payment_status": "pending",
+        "item": {"type": "charge", "code": metric.code, "name": metric.name, "lago_item_id": outcome.price_id,
+                 "item_type": "BillableMetric"},
+    }]
 
 
 def render_event(result: EventResult, subscription_id: str, transaction_id: str) -> dict[str, Any]:

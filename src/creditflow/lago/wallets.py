@@ -21,7 +21,7 @@ from creditflow.errors import NotFound, WalletNotFound
 from creditflow.ids import new_id
 from creditflow.invoices import service as invoices
 from creditflow.invoices.models import Invoice, Issuer, LineInput, TaxInput
-from creditflow.lago import repository
+from creditflow.lago import repository, views
 from creditflow.lago.convert import (
     amount,
     cents,
@@ -39,6 +39,7 @@ from creditflow.ledger.models import PAID, PROMOTIONAL
 from creditflow.money import normalize_unit
 from creditflow.wallets.lookup import resolve_wallet
 from creditflow.wallets.service import WalletView, open_wallet, view_wallet
+from creditflow.webhooks.outbox import emit
 
 SOURCE = "lago"
 DEFAULT_PRIORITY = 50
@@ -124,6 +125,9 @@ async def create_transactions(tx: Tx, body: WalletTransactionIn, issuer: Issuer,
         rows.append(await _paid_transaction(tx, found, paid, issuer, settings))
     if granted > 0:
         rows.append(await _granted_transaction(tx, found, granted))
+    for row in rows:
+        await emit(tx, "wallet_transaction.created",
+                   {"wallet_transaction": render_transaction(row, found.view.state.unit)})
     return rows
 
 
@@ -178,6 +182,7 @@ async def update_payment_status(tx: Tx, invoice_id: str, payment_status: str | N
         return invoice
     if payment_status == "failed":
         await repository.settle_transaction(tx, row.id, "failed", None)
+        await _announce_payment(tx, row.id, invoice, failed=True)
         return invoice
     wallet = await repository.load_wallet(tx, row.lago_wallet_id)
     paid = await invoices.mark_paid(tx, invoice_id, via=SOURCE, reference=row.id)
@@ -189,7 +194,16 @@ async def update_payment_status(tx: Tx, invoice_id: str, payment_status: str | N
     )
     if not await repository.settle_transaction(tx, row.id, "settled", grant.id):
         raise RuntimeError("a pending wallet transaction settled twice in one locked transaction")
+    await _announce_payment(tx, row.id, paid, failed=False)
     return paid
+
+
+async def _announce_payment(tx: Tx, transaction_id: str, invoice: Invoice, *, failed: bool) -> None:
+    """Lago's webhooks for a top-up's payment: its transaction moved, its invoice's payment_status changed."""
+    row = await repository.load_transaction(tx, transaction_id)
+    await emit(tx, "wallet_transaction.updated", {"wallet_transaction": render_transaction(row, invoice.currency)})
+    await emit(tx, "invoice.payment_status_updated",
+               {"invoice": views.invoice(invoice, "credit", None, failed=failed)})
 
 
 async def transactions(tx: Tx, lago_id: str, page: int, per_page: int) -> tuple[list[Any], int]:

@@ -24,7 +24,7 @@ from creditflow.clock import Clock
 from creditflow.db.tables import webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_events
 from creditflow.ids import new_id
 from creditflow.webhooks.retry import delay_after
-from creditflow.webhooks.signing import payload, signed_headers
+from creditflow.webhooks.signing import lago_payload, lago_signed_headers, payload, signed_headers
 
 # Longer than any send can take (the HTTP timeout, plus recording), so a live worker never loses its lease.
 LEASE = timedelta(seconds=60)
@@ -48,6 +48,7 @@ class Claimed:
     secret: str
     previous_secret: str | None
     previous_secret_expires_at: datetime | None
+    format: str = "standard"
 
     def secrets_at(self, moment: datetime) -> list[str]:
         """The current secret, and the previous one while a rotation's overlap lasts."""
@@ -98,7 +99,7 @@ async def claim_due(engine: AsyncEngine, now: datetime, *, limit: int) -> list[C
                 webhook_deliveries.c.id, webhook_deliveries.c.retry_step, webhook_events.c.id.label("event_id"),
                 webhook_events.c.type, webhook_events.c.created_at, webhook_events.c.data, webhook_endpoints.c.url,
                 webhook_endpoints.c.secret, webhook_endpoints.c.previous_secret,
-                webhook_endpoints.c.previous_secret_expires_at,
+                webhook_endpoints.c.previous_secret_expires_at, webhook_endpoints.c.format,
             )
             .join(webhook_events, webhook_events.c.id == webhook_deliveries.c.event_id)
             .join(webhook_endpoints, webhook_endpoints.c.id == webhook_deliveries.c.endpoint_id)
@@ -110,6 +111,7 @@ async def claim_due(engine: AsyncEngine, now: datetime, *, limit: int) -> list[C
                 delivery_id=r.id, lease_token=token, retry_step=r.retry_step, event_id=r.event_id,
                 event_type=r.type, event_created_at=r.created_at, data=r.data, url=r.url, secret=r.secret,
                 previous_secret=r.previous_secret, previous_secret_expires_at=r.previous_secret_expires_at,
+                format=r.format,
             )
             for r in rows
         ]
@@ -117,9 +119,14 @@ async def claim_due(engine: AsyncEngine, now: datetime, *, limit: int) -> list[C
 
 async def send(client: httpx.AsyncClient, claimed: Claimed, clock: Clock, *, wait_seconds: float) -> Outcome:
     """POST the signed event once. Never raises for anything the endpoint or the network does."""
-    body = payload(claimed.event_type, claimed.event_created_at, claimed.data)
     sent_at = clock.now()
-    headers = signed_headers(claimed.secrets_at(sent_at), claimed.event_id, sent_at, body)
+    if claimed.format == "lago":
+        # Lago's scheme carries one signature: the current secret's, also while a rotation overlaps.
+        body = lago_payload(claimed.event_type, claimed.data)
+        headers = lago_signed_headers(claimed.secret, claimed.event_id, body)
+    else:
+        body = payload(claimed.event_type, claimed.event_created_at, claimed.data)
+        headers = signed_headers(claimed.secrets_at(sent_at), claimed.event_id, sent_at, body)
     # Latency is a measurement of this process, not business time: it comes from the monotonic counter.
     started = time.perf_counter()
     status_code: int | None = None

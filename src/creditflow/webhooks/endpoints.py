@@ -37,7 +37,9 @@ types_router = APIRouter(
 @endpoints_router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookEndpointWithSecret)
 async def create_webhook_endpoint(body: WebhookEndpointCreate, tx: TxDep) -> WebhookEndpointWithSecret:
     """Receive `events` at `url`, signed with the returned `secret` (Standard Webhooks)."""
-    endpoint = await service.create_endpoint(tx, url=body.url, events=body.events, description=body.description)
+    endpoint = await service.create_endpoint(
+        tx, url=body.url, events=body.events, description=body.description, format=body.format
+    )
     return WebhookEndpointWithSecret.with_secret(endpoint)
 
 

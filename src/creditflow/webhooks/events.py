@@ -28,6 +28,11 @@ EVENT_TYPES: dict[str, str] = {
     "auto_topup.failed": "An automatic top-up failed (declined, no way to pay, link unpaid); it backs off.",
     "payment_method.saved": "A customer's payment method was saved at the gateway by a paid top-up.",
     "payment_method.detached": "A saved payment method was detached: it can no longer be charged.",
+    # Sent by the Lago-compatible API (/api/v1), with the object as Lago shows it.
+    "wallet_transaction.created": "Lago API: a wallet transaction was created (granted: settled; paid: pending).",
+    "wallet_transaction.updated": "Lago API: a pending wallet transaction settled or failed with its invoice.",
+    "wallet.depleted_ongoing_balance": "Lago API: a wallet's ongoing balance reached zero or less.",
+    "invoice.payment_status_updated": "Lago API: an invoice's payment_status was changed.",
 }
 
 

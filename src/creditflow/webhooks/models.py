@@ -18,6 +18,7 @@ class Endpoint:
     created_at: datetime
     updated_at: datetime
     previous_secret_expires_at: datetime | None = None
+    format: str = "standard"
 
 
 @dataclass(slots=True)

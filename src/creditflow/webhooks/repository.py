@@ -21,11 +21,12 @@ from creditflow.webhooks.models import Attempt, Delivery, Endpoint, Event
 
 
 async def insert_endpoint(
-    tx: Tx, *, endpoint_id: str, url: str, description: str | None, secret: str, events: list[str]
+    tx: Tx, *, endpoint_id: str, url: str, description: str | None, secret: str, events: list[str],
+    format: str = "standard",
 ) -> None:
     await tx.conn.execute(
         webhook_endpoints.insert().values(
-            id=endpoint_id, url=url, description=description, secret=secret, disabled=False,
+            id=endpoint_id, url=url, description=description, secret=secret, disabled=False, format=format,
             created_at=tx.now, updated_at=tx.now, deleted_at=None,
         )
     )
@@ -58,7 +59,7 @@ def _endpoint(row: Any, events: list[str]) -> Endpoint:
     return Endpoint(
         id=row.id, url=row.url, description=row.description, secret=row.secret, events=events,
         disabled=row.disabled, created_at=row.created_at, updated_at=row.updated_at,
-        previous_secret_expires_at=row.previous_secret_expires_at,
+        previous_secret_expires_at=row.previous_secret_expires_at, format=row.format,
     )
 
 

@@ -27,6 +27,11 @@ class WebhookEndpointCreate(StrictModel):
     url: Url = Field(description="Where events are POSTed: an absolute http:// or https:// URL.")
     events: Events = Field(description="The event types this endpoint receives.")
     description: str | None = Field(default=None, max_length=500)
+    format: Literal["standard", "lago"] = Field(
+        default="standard",
+        description="standard: Standard Webhooks. lago: Lago's body {webhook_type, object_type, <object>} signed "
+        "with X-Lago-Signature (base64 HMAC-SHA256 of the body, keyed with the secret), for code moved from Lago.",
+    )
 
 
 class WebhookEndpointUpdate(StrictModel):
@@ -52,6 +57,7 @@ class WebhookEndpointOut(BaseModel):
     description: str | None
     events: list[str]
     disabled: bool
+    format: str
     created_at: datetime
     updated_at: datetime
     previous_secret_expires_at: datetime | None = Field(
@@ -79,7 +85,7 @@ def _endpoint_fields(endpoint: Endpoint) -> dict[str, Any]:
     return {
         "id": endpoint.id, "url": endpoint.url, "description": endpoint.description, "events": endpoint.events,
         "disabled": endpoint.disabled, "created_at": endpoint.created_at, "updated_at": endpoint.updated_at,
-        "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+        "previous_secret_expires_at": endpoint.previous_secret_expires_at, "format": endpoint.format,
     }
 
 

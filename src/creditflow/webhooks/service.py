@@ -13,7 +13,7 @@ from creditflow.webhooks import repository
 from creditflow.webhooks.events import EVENT_TYPES, unknown_types
 from creditflow.webhooks.models import Endpoint, Event
 from creditflow.webhooks.outbox import queue_deliveries, subscribed_endpoints
-from creditflow.webhooks.signing import new_secret
+from creditflow.webhooks.signing import FORMATS, new_secret
 
 ENDPOINT_ID_PREFIX = "whe"
 MAX_URL_LENGTH = 2048
@@ -58,12 +58,18 @@ def _validated(url: str | None, events: list[str] | None) -> None:
             raise InvalidRequest(f"unknown event type '{unknown[0]}'", param="events")
 
 
-async def create_endpoint(tx: Tx, *, url: str, events: list[str], description: str | None = None) -> Endpoint:
-    """A new endpoint for `events`, with its own signing secret. Events emitted from now on reach it."""
+async def create_endpoint(
+    tx: Tx, *, url: str, events: list[str], description: str | None = None, format: str = "standard"
+) -> Endpoint:
+    """A new endpoint for `events`, with its own signing secret. Events emitted from now on reach it, in
+    `format`: "standard" (Standard Webhooks) or "lago" (Lago's body, signed with X-Lago-Signature)."""
     _validated(url, events)
+    if format not in FORMATS:
+        raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}", param="format")
     endpoint_id = new_id(ENDPOINT_ID_PREFIX)
     await repository.insert_endpoint(
-        tx, endpoint_id=endpoint_id, url=url, description=description, secret=new_secret(), events=events
+        tx, endpoint_id=endpoint_id, url=url, description=description, secret=new_secret(), events=events,
+        format=format,
     )
     return await get_endpoint(tx, endpoint_id)
 

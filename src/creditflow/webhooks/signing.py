@@ -1,8 +1,11 @@
-"""Secrets and signatures per the Standard Webhooks specification (https://www.standardwebhooks.com)."""
+"""Secrets and signatures per the Standard Webhooks specification (https://www.standardwebhooks.com), and Lago's
+body and HMAC signature for endpoints in the "lago" format."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import secrets
 from datetime import UTC, datetime
@@ -11,6 +14,7 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
+FORMATS = ("standard", "lago")
 SECRET_PREFIX = "whsec_"
 # The spec asks for 24 to 64 random bytes.
 SECRET_BYTES = 32
@@ -37,4 +41,24 @@ def signed_headers(signing_secrets: list[str], event_id: str, sent_at: datetime,
         "webhook-id": event_id,
         "webhook-timestamp": str(floor(sent_at.timestamp())),
         "webhook-signature": " ".join(Webhook(secret).sign(event_id, sent_at, body) for secret in signing_secrets),
+    }
+
+
+def lago_payload(event_type: str, data: dict[str, Any]) -> str:
+    """Lago's body: {"webhook_type", "object_type", <object_type>: {...}}; `data` holds the one object."""
+    object_type = next(iter(data), "object")
+    return json.dumps(
+        {"webhook_type": event_type, "object_type": object_type, object_type: data.get(object_type)},
+        separators=(",", ":"),
+    )
+
+
+def lago_signed_headers(secret: str, event_id: str, body: str) -> dict[str, str]:
+    """Lago's HMAC scheme: X-Lago-Signature is base64(HMAC-SHA256(secret, body)); X-Lago-Unique-Key dedupes."""
+    digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
+    return {
+        "content-type": "application/json",
+        "X-Lago-Signature": base64.b64encode(digest).decode(),
+        "X-Lago-Signature-Algorithm": "hmac",
+        "X-Lago-Unique-Key": event_id,
     }

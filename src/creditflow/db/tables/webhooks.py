@@ -35,6 +35,8 @@ webhook_endpoints = Table(
     Column("previous_secret", String(100)),
     Column("previous_secret_expires_at", UTCDateTime()),
     Column("disabled", Boolean, nullable=False),
+    # "standard" (Standard Webhooks) or "lago" (Lago's body and X-Lago-Signature HMAC, for code moved from Lago).
+    Column("format", String(20), nullable=False, server_default="standard"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("deleted_at", UTCDateTime()),

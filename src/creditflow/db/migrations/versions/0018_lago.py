@@ -1,4 +1,5 @@
-"""The Lago-compatible API's wallets, wallet transactions and subscription external ids.
+"""The Lago-compatible API's wallets, wallet transactions and subscription external ids; webhook endpoints'
+format (standard or lago).
 
 Revision ID: 0018
 Revises: 0017
@@ -25,6 +26,9 @@ def _fk(column: str, target: str, table: str) -> sa.ForeignKey:
 
 
 def upgrade() -> None:
+    op.add_column(
+        "webhook_endpoints", sa.Column("format", sa.String(20), nullable=False, server_default="standard")
+    )
     op.create_table(
         "lago_wallets",
         sa.Column("id", ID, nullable=False),
@@ -84,3 +88,4 @@ def downgrade() -> None:
     op.drop_table("lago_subscriptions")
     op.drop_table("lago_wallet_transactions")
     op.drop_table("lago_wallets")
+    op.drop_column("webhook_endpoints", "format")
