@@ -18,6 +18,7 @@ from creditflow.config import Settings
 from creditflow.db.engine import create_engine
 from creditflow.db.tx import Tx
 from creditflow.keys.service import create_key
+from creditflow.ledger.check import find_discrepancies
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,20 @@ class Served:
     url: str
     operator_key: str
     clock: ManualClock
+    settings: Settings
+
+    def ledger_problems(self) -> list[str]:
+        """What `creditflow check` finds wrong in the served database (nothing, or a bug)."""
+
+        async def check() -> list[str]:
+            engine = create_engine(self.settings, pooled=False)
+            try:
+                async with engine.begin() as conn:
+                    return await find_discrepancies(Tx(conn=conn, now=self.clock.now(), actor="test"))
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(check())
 
 
 async def _operator_key(settings: Settings) -> str:
@@ -56,7 +71,7 @@ def served(database_url: str) -> Iterator[Served]:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Served(f"http://127.0.0.1:{port}/", key, clock)
+        yield Served(f"http://127.0.0.1:{port}/", key, clock, settings)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

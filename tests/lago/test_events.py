@@ -72,3 +72,11 @@ async def test_current_usage_rounds_each_fee_half_up_to_cents(client) -> None:
                                       params={"external_subscription_id": "sub-acme"})))["customer_usage"]
     # 3 x 0.005 = 0.015 USD: 1.5 cents, half-up to 2.
     assert (usage["charges_usage"][0]["amount_cents"], usage["amount_cents"]) == (2, 2)
+
+
+async def test_estimate_fees_prices_an_event_without_recording_it(client) -> None:
+    wallet_id = await set_up(client)
+    estimate = {"code": "tokens", "external_subscription_id": "sub-acme", "properties": {"tokens": 150}}
+    (fee,) = (await lago_ok(client.post("/api/v1/events/estimate_fees", json={"event": estimate})))["fees"]
+    assert (fee["amount_cents"], fee["units"], fee["item"]["code"]) == (150, "150", "tokens")
+    assert (await wallet_of(client, wallet_id))["balance_cents"] == 1000

@@ -113,3 +113,4 @@ def test_a_lago_integration_runs_unchanged_against_creditflow(served: Served) ->
         lago.customers.find("nobody")
     assert missing.value.status_code == 404
     assert missing.value.response["code"] == "customer_not_found"
+    assert served.ledger_problems() == []

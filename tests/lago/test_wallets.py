@@ -62,3 +62,17 @@ async def test_the_top_up_invoice_carries_the_currency_tax(client) -> None:
     await lago_ok(client.put(f"/api/v1/invoices/{pending['lago_invoice_id']}",
                              json={"invoice": {"payment_status": "succeeded"}}))
     assert (await wallet_of(client, wallet["lago_id"]))["credits_balance"] == "100.0"
+
+
+async def test_invoices_list_the_top_up_invoices_by_customer(client) -> None:
+    wallet_id = await set_up(client)
+    for credits in ("2", "3"):
+        await lago_ok(client.post("/api/v1/wallet_transactions", json=_top_up(wallet_id, paid_credits=credits)))
+    listed = await lago_ok(client.get("/api/v1/invoices", params={"external_customer_id": "acme", "per_page": 2}))
+    # The free plan's first period is an invoice too, paid from the balance.
+    assert [(i["invoice_type"], i["total_amount_cents"]) for i in listed["invoices"]] == [
+        ("subscription", 0), ("credit", 200)
+    ]
+    assert (listed["meta"]["total_count"], listed["meta"]["next_page"]) == (3, 2)
+    downloaded = (await lago_ok(client.post(f"/api/v1/invoices/{listed['invoices'][0]['lago_id']}/download")))
+    assert downloaded["invoice"]["file_url"].endswith(f"/v1/invoices/{listed['invoices'][0]['lago_id']}/pdf")

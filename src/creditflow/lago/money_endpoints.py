@@ -8,13 +8,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from creditflow.customers.service import get_customer
 from creditflow.http.deps import SettingsDep, TxDep, require_operator
 from creditflow.invoices import service as invoices
 from creditflow.invoices.models import Issuer
 from creditflow.lago import events, views, wallets
 from creditflow.lago import repository as lago_repository
 from creditflow.lago.routing import LagoRoute
-from creditflow.lago.schemas import EventBatchBody, EventBody, InvoiceBody, WalletBody, WalletTransactionBody
+from creditflow.lago.schemas import (
+    EstimateBody,
+    EventBatchBody,
+    EventBody,
+    InvoiceBody,
+    WalletBody,
+    WalletTransactionBody,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["lago"], route_class=LagoRoute, dependencies=[require_operator])
 
@@ -88,9 +96,26 @@ async def create_events(body: EventBatchBody, tx: TxDep, settings: SettingsDep) 
     return {"events": await events.record_events(tx, body.events, _policy(settings), batch=True)}
 
 
+@router.post("/events/estimate_fees")
+async def estimate_fees(body: EstimateBody, tx: TxDep, settings: SettingsDep) -> dict[str, Any]:
+    """What an event would cost now; nothing is recorded or charged."""
+    return {"fees": await events.estimate_fees(tx, body.event, _policy(settings))}
+
+
 @router.get("/events/{transaction_id}")
 async def find_event(transaction_id: str, tx: TxDep) -> dict[str, Any]:
     return {"event": await events.find_event(tx, transaction_id)}
+
+
+@router.get("/invoices")
+async def list_invoices(
+    tx: TxDep, request: Request, external_customer_id: str | None = None, page: PageQuery = 1,
+    per_page: PerPageQuery = 100,
+) -> dict[str, Any]:
+    customer_id = (await get_customer(tx, external_customer_id)).id if external_customer_id else None
+    ids, total = await lago_repository.invoice_ids(tx, customer_id, limit=per_page, offset=(page - 1) * per_page)
+    shown = [await _invoice_view(tx, invoice_id, request) for invoice_id in ids]
+    return {"invoices": shown, "meta": views.page_meta(page, per_page, total)}
 
 
 @router.get("/invoices/{lago_id}")
@@ -115,5 +140,5 @@ async def _invoice_view(tx: TxDep, lago_id: str, request: Request) -> dict[str, 
     invoice = await invoices.get_invoice(tx, lago_id)
     row = await lago_repository.transaction_of_invoice(tx, lago_id)
     file_url = str(request.base_url).rstrip("/") + f"/v1/invoices/{invoice.id}/pdf" if invoice.number else None
-    return views.invoice(invoice, "credit" if row is not None else "one_off", file_url,
-                         failed=row is not None and row.status == "failed")
+    kind = "credit" if row is not None else "subscription" if "subscription_id" in invoice.metadata else "one_off"
+    return views.invoice(invoice, kind, file_url, failed=row is not None and row.status == "failed")

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from creditflow.db.tables import customers, events, lago_subscriptions, lago_wallet_transactions, lago_wallets
+from creditflow.db.tables import customers, events, invoices, lago_subscriptions, lago_wallet_transactions, lago_wallets
 from creditflow.db.tx import Tx
 
 
@@ -26,7 +26,7 @@ async def wallet_of(tx: Tx, wallet_id: str) -> Any:
 
 async def wallets_of_customer(tx: Tx, customer_id: str, *, limit: int, offset: int) -> tuple[list[Any], int]:
     query = select(lago_wallets).where(lago_wallets.c.customer_id == customer_id)
-    return await _page(tx, query, lago_wallets.c.created_at, limit, offset)
+    return await _page(tx, query, lago_wallets.c.id, limit, offset)
 
 
 async def terminate_wallet(tx: Tx, lago_id: str) -> None:
@@ -62,7 +62,7 @@ async def settle_transaction(tx: Tx, lago_id: str, status: str, grant_id: str | 
 
 async def transactions_of_wallet(tx: Tx, lago_wallet_id: str, *, limit: int, offset: int) -> tuple[list[Any], int]:
     table = lago_wallet_transactions
-    return await _page(tx, select(table).where(table.c.lago_wallet_id == lago_wallet_id), table.c.created_at,
+    return await _page(tx, select(table).where(table.c.lago_wallet_id == lago_wallet_id), table.c.id,
                        limit, offset)
 
 
@@ -82,7 +82,8 @@ async def external_id_of(tx: Tx, subscription_id: str) -> Any:
 
 async def subscriptions_of_customer(tx: Tx, customer_id: str, *, limit: int, offset: int) -> tuple[list[Any], int]:
     table = lago_subscriptions
-    return await _page(tx, select(table).where(table.c.customer_id == customer_id), table.c.created_at, limit, offset)
+    query = select(table).where(table.c.customer_id == customer_id)
+    return await _page(tx, query, table.c.subscription_id, limit, offset)
 
 
 async def events_ending_with(tx: Tx, suffix: str) -> list[Any]:
@@ -92,12 +93,22 @@ async def events_ending_with(tx: Tx, suffix: str) -> list[Any]:
 
 
 async def customer_ids(tx: Tx, *, limit: int, offset: int) -> tuple[list[str], int]:
-    rows, total = await _page(tx, select(customers.c.id), customers.c.created_at, limit, offset)
+    rows, total = await _page(tx, select(customers.c.id), customers.c.id, limit, offset)
+    return [row.id for row in rows], total
+
+
+async def invoice_ids(tx: Tx, customer_id: str | None, *, limit: int, offset: int) -> tuple[list[str], int]:
+    """Issued invoices (drafts are nobody's business yet), oldest first."""
+    query = select(invoices.c.id).where(invoices.c.status != "draft")
+    if customer_id is not None:
+        query = query.where(invoices.c.customer_id == customer_id)
+    rows, total = await _page(tx, query, invoices.c.id, limit, offset)
     return [row.id for row in rows], total
 
 
 async def _page(tx: Tx, query: Any, order: Any, limit: int, offset: int) -> tuple[list[Any], int]:
-    """Lago pages by number: one page of rows, oldest first, and the count of all of them."""
+    """Lago pages by number: one page of rows, oldest first, and the count of all of them. `order` is an id
+    column: creditflow ids are time-ordered, so this is creation order even within one clock instant."""
     total = (await tx.conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     rows = (await tx.conn.execute(query.order_by(order).limit(limit).offset(offset))).all()
     return list(rows), int(total)

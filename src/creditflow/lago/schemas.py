@@ -121,6 +121,16 @@ class EventBody(_In):
     event: EventIn
 
 
+class EstimateIn(EventIn):
+    """An event to price, never recorded: Lago does not ask for its transaction_id."""
+
+    transaction_id: str = "estimate"
+
+
+class EstimateBody(_In):
+    event: EstimateIn
+
+
 class EventBatchBody(_In):
     events: list[EventIn]
 
