@@ -18,6 +18,7 @@ from creditflow.ledger.journal import Journal
 from creditflow.ledger.models import (
     DebitResult,
     Draw,
+    Lot,
     RefundLine,
     RefundResult,
     WalletState,
@@ -155,3 +156,28 @@ async def _refunded_per_account(tx: Tx, debit_id: str) -> dict[str, int]:
         if transfer.kind == "refund":
             totals[transfer.credit_account_id] = totals.get(transfer.credit_account_id, 0) + transfer.amount
     return totals
+
+
+async def remove_credits(
+    tx: Tx, wallet_id: str, amount: int, *, description: str, metadata: dict[str, Any] | None = None
+) -> str:
+    """Take `amount` of unheld credits out of the wallet to `adjustments` (nobody earned them: not revenue),
+    lots in draw order, never the overdraft. Refused, writing nothing, beyond the credits there are. Returns
+    the operation's id."""
+    wallet = await lock_and_sweep(tx, wallet_id)
+    if wallet is None:
+        raise NotFound(f"no wallet '{wallet_id}'", param="wallet")
+    overdraft = await repository.overdraft_of(tx, wallet)
+    lots = await repository.spendable_lots(tx, wallet.id)
+    draws = plan_draw(lots, Lot(overdraft.account_id, 0, 0, 0), amount)
+    operation_id = new_id("op")
+    await repository.insert_operation(
+        tx, id=operation_id, kind="remove_credits", unit=wallet.unit, amount=amount, customer_id=wallet.customer_id,
+        wallet_id=wallet.id, description=description, metadata=metadata,
+    )
+    journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
+    adjustments = system_account_id("adjustments", wallet.unit)
+    for draw in draws:
+        journal.transfer(draw.account_id, adjustments, draw.amount, "remove_credits")
+    await journal.post()
+    return operation_id
