@@ -76,3 +76,17 @@ async def test_invoices_list_the_top_up_invoices_by_customer(client) -> None:
     assert (listed["meta"]["total_count"], listed["meta"]["next_page"]) == (3, 2)
     downloaded = (await lago_ok(client.post(f"/api/v1/invoices/{listed['invoices'][0]['lago_id']}/download")))
     assert downloaded["invoice"]["file_url"].endswith(f"/v1/invoices/{listed['invoices'][0]['lago_id']}/pdf")
+
+
+async def test_voided_credits_leave_the_wallet_but_never_more_than_it_has(client) -> None:
+    wallet_id = await set_up(client)
+    (voided,) = (await lago_ok(client.post("/api/v1/wallet_transactions",
+                                           json=_top_up(wallet_id, voided_credits="4"))))["wallet_transactions"]
+    assert (voided["status"], voided["transaction_status"], voided["transaction_type"]) == (
+        "settled", "voided", "outbound"
+    )
+    assert (await wallet_of(client, wallet_id))["balance_cents"] == 600
+    refused = await lago_ok(client.post("/api/v1/wallet_transactions", json=_top_up(wallet_id, voided_credits="7")),
+                            402)
+    assert refused["code"] == "insufficient_funds"
+    assert (await wallet_of(client, wallet_id))["balance_cents"] == 600

@@ -34,6 +34,7 @@ from creditflow.lago.convert import (
 )
 from creditflow.lago.routing import LagoError
 from creditflow.lago.schemas import WalletIn, WalletTransactionIn
+from creditflow.ledger.debits import remove_credits
 from creditflow.ledger.grants import grant_credits
 from creditflow.ledger.models import PAID, PROMOTIONAL
 from creditflow.money import normalize_unit
@@ -116,15 +117,16 @@ async def create_transactions(tx: Tx, body: WalletTransactionIn, issuer: Issuer,
     found = await find_wallet(tx, body.wallet_id)
     if found.row.status != "active":
         raise invalid("wallet_id", "wallet_is_terminated")
-    if body.voided_credits not in (None, "0", 0, "0.0"):
-        raise invalid("voided_credits", "not_supported")
     rows = []
     paid = amount(body.paid_credits, "paid_credits") if body.paid_credits is not None else 0
     granted = amount(body.granted_credits, "granted_credits") if body.granted_credits is not None else 0
+    voided = amount(body.voided_credits, "voided_credits") if body.voided_credits is not None else 0
     if paid > 0:
         rows.append(await _paid_transaction(tx, found, paid, issuer, settings))
     if granted > 0:
         rows.append(await _granted_transaction(tx, found, granted))
+    if voided > 0:
+        rows.append(await _voided_transaction(tx, found, voided))
     for row in rows:
         await emit(tx, "wallet_transaction.created",
                    {"wallet_transaction": render_transaction(row, found.view.state.unit)})
@@ -162,6 +164,20 @@ async def _granted_transaction(tx: Tx, found: LagoWallet, credits: int) -> Any:
         tx, id=lago_id, lago_wallet_id=row.id, status="settled", transaction_status="granted",
         transaction_type="inbound", source="manual", credit_amount=credits, amount=price, invoice_id=None,
         grant_id=grant.id, settled_at=tx.now,
+    )
+    return await repository.load_transaction(tx, lago_id)
+
+
+async def _voided_transaction(tx: Tx, found: LagoWallet, credits: int) -> Any:
+    """Lago's voided_credits: unheld credits leave the wallet (never more than it has: 402 otherwise)."""
+    row = found.row
+    price = credits_to_money(credits, row.rate_amount, "voided_credits")
+    await remove_credits(tx, row.wallet_id, price, description="Voided credits", metadata={"lago_wallet_id": row.id})
+    lago_id = new_id("lwt")
+    await repository.insert_transaction(
+        tx, id=lago_id, lago_wallet_id=row.id, status="settled", transaction_status="voided",
+        transaction_type="outbound", source="manual", credit_amount=credits, amount=price, invoice_id=None,
+        grant_id=None, settled_at=tx.now,
     )
     return await repository.load_transaction(tx, lago_id)
 
