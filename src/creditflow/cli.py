@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -26,6 +27,8 @@ from creditflow.errors import DomainError
 from creditflow.jobs.runner import JobRunner
 from creditflow.keys import service as keys
 from creditflow.ledger.check import find_discrepancies
+from creditflow.observability.logs import configure_logging, logging_config
+from creditflow.observability.metrics import MULTIPROCESS_ENV
 
 app = typer.Typer(help="creditflow: prepaid credits and usage billing.", no_args_is_help=True)
 keys_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
@@ -95,17 +98,20 @@ def serve(
         os.environ["CREDITFLOW_PORT"] = str(port)
     if no_jobs:
         os.environ["CREDITFLOW_JOBS_ENABLED"] = "false"
+    if workers > 1 and not os.environ.get(MULTIPROCESS_ENV):
+        # Set before the workers start, so each keeps its metrics in files that any worker's /metrics sums.
+        os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="creditflow-metrics-")
     uvicorn.run(
         "creditflow.app:app_from_env", factory=True, host=host or settings.host, port=port or settings.port,
-        workers=workers, log_level="info", access_log=False,
+        workers=workers, log_config=logging_config(settings.log_format, settings.log_level), access_log=False,
     )
 
 
 @app.command()
 def worker() -> None:
     """Run the job runner alone (expiry sweeps and housekeeping) until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
 
     async def run(engine: AsyncEngine) -> None:
         await upgrade(engine)
