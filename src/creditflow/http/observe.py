@@ -6,6 +6,7 @@ every other route. Per request it does a header scan, two clock reads and two ca
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -21,6 +22,15 @@ MAX_ID_LENGTH = 128
 _REPLAYED = b"idempotent-replayed"
 # Requests no route matched share one label, so a scanner cannot grow the label set without bound.
 UNMATCHED = "unmatched"
+
+
+# A new id is this process's random prefix and a counter: unique across processes, cheaper than urandom each time.
+_PREFIX = os.urandom(6).hex()
+_SEQUENCE = itertools.count(1)
+
+
+def new_id() -> str:
+    return f"{_PREFIX}{next(_SEQUENCE):012x}"
 
 
 def accepted_id(value: bytes) -> str | None:
@@ -48,7 +58,7 @@ class Observe:
             if name == HEADER:
                 rid = accepted_id(value)
                 break
-        rid = rid or os.urandom(12).hex()
+        rid = rid or new_id()
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
