@@ -45,6 +45,7 @@ app.add_typer(import_app, name="import")
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def _run(work: Callable[[AsyncEngine], Awaitable[T]], settings: Settings | None = None) -> T:
@@ -111,6 +112,8 @@ def serve(
     uvicorn.run(
         "creditflow.app:app_from_env", factory=True, host=host or settings.host, port=port or settings.port,
         workers=workers, log_config=logging_config(settings.log_format, settings.log_level), access_log=False,
+        # A worker still importing on a busy machine misses uvicorn's 5 s ping and is killed and respawned in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
