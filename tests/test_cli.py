@@ -201,7 +201,8 @@ def test_serve_in_an_empty_directory_creates_the_database_prints_one_key_and_ser
         keys = secrets_in(out.read_text())
         assert len(keys) == 1
         assert (tmp_path / "creditflow.db").is_file()
-        assert httpx.get(f"{base}/health/ready").json() == {"status": "ok", "database": "sqlite"}
+        ready = httpx.get(f"{base}/health/ready").json()
+        assert (ready["status"], ready["database"], ready["migration"]["up_to_date"]) == ("ok", "sqlite", True)
         docs = httpx.get(f"{base}/docs")
         assert docs.status_code == 200
         assert "swagger" in docs.text.lower()
@@ -228,7 +229,8 @@ def test_serve_on_postgresql_prints_one_key_and_serves(tmp_path, database_url):
         keys = secrets_in(out.read_text())
         assert len(keys) == 1
         assert not (tmp_path / "creditflow.db").exists()
-        assert httpx.get(f"{base}/health/ready").json() == {"status": "ok", "database": "postgresql"}
+        ready = httpx.get(f"{base}/health/ready").json()
+        assert (ready["status"], ready["database"], ready["migration"]["up_to_date"]) == ("ok", "postgresql", True)
         created = httpx.post(
             f"{base}/v1/customers", json={"external_id": "first"}, headers={"Authorization": f"Bearer {keys[0]}"}
         )

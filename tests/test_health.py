@@ -23,7 +23,33 @@ async def test_ready_checks_the_database_without_a_key(app, engine):
     async with _anonymous(app) as http:
         response = await http.get("/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": engine.dialect.name}
+    body = response.json()
+    assert body["status"] == "ok" and body["database"] == engine.dialect.name
+
+
+async def test_ready_reports_the_migration_head_and_the_job_runner_without_failing(app):
+    async with _anonymous(app) as http:
+        before = (await http.get("/health/ready")).json()
+        await app.state.jobs.run_once()
+        after = await http.get("/health/ready")
+    assert before["jobs"] == {"enabled": False, "last_pass": None}
+    assert after.status_code == 200
+    migration = after.json()["migration"]
+    assert migration["up_to_date"] is True and migration["database"] == migration["code"] is not None
+    last_pass = after.json()["jobs"]["last_pass"]
+    assert last_pass["ok"] is True and last_pass["started_at"] == app.state.clock.now().isoformat()
+
+
+async def test_ready_stays_ready_on_a_database_not_migrated_yet(tmp_path):
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", jobs_enabled=False))
+    try:
+        async with _anonymous(app) as http:
+            response = await http.get("/health/ready")
+    finally:
+        await app.state.engine.dispose()
+    assert response.status_code == 200
+    assert response.json()["migration"]["database"] is None
+    assert response.json()["migration"]["up_to_date"] is False
 
 
 async def test_ready_is_503_when_the_database_cannot_be_reached(tmp_path):

@@ -32,12 +32,15 @@ from creditflow.holds.endpoints import router as holds_router
 from creditflow.http.errors import install_error_handlers
 from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
+from creditflow.http.observe import Observe
 from creditflow.invoices.endpoints import router as invoices_router
 from creditflow.jobs.runner import JobRunner
 from creditflow.lago.endpoints import router as lago_router
 from creditflow.lago.money_endpoints import router as lago_money_router
 from creditflow.ledger.spend import debit_many
 from creditflow.metering.endpoints import router as metering_router
+from creditflow.observability import metrics
+from creditflow.observability.endpoints import router as metrics_router
 from creditflow.payment_methods.endpoints import gateway_router as payment_methods_gateway_router
 from creditflow.payment_methods.endpoints import router as payment_methods_router
 from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways, public_url
@@ -69,15 +72,17 @@ Errors are `{"error": {"code", "message", "param"}}`."""
 
 
 class CreditflowAPI(FastAPI):
-    """FastAPI with the hot-path front door (http/fast_path.py) as its outermost layer."""
+    """FastAPI behind the hot-path front door (http/fast_path.py), itself behind request ids and metrics."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return FastPath(super().build_middleware_stack(), self.state.fast_routes)
+        fast_path = FastPath(super().build_middleware_stack(), self.state.fast_routes)
+        return Observe(fast_path, fast_path.serves)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = create_engine(settings)
+    metrics.instrument_engine(engine)
     clock = clock or SystemClock()
     gateways = build_gateways(settings, clock=clock)
     runner = JobRunner(engine, clock, settings, gateways)
@@ -85,7 +90,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     debit_committer = GroupCommitter(
         engine, clock, debit_many, render_debit, set_debit_actor,
         consumers=1 if settings.is_sqlite else settings.group_commit_consumers,
-        max_batch=settings.group_commit_max_batch,
+        max_batch=settings.group_commit_max_batch, name="debits",
     )
     # Customer-key rate limits: in this process, or shared by every process through Redis when configured.
     rate_limiter = create_rate_limiter(settings.redis_url)
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await debit_committer.stop()
             await rate_limiter.aclose()
             await engine.dispose()
+            metrics.mark_process_dead()
 
     app = CreditflowAPI(title="creditflow", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.fast_routes = {("POST", "/v1/debits"): debit_fast_path}
@@ -114,8 +120,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.audit_rules = AUDIT_RULES
     install_error_handlers(app)
     for router in (
-        health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
-        holds_router, metering_router, invoices_router,
+        health_router, metrics_router, customers_router, wallets_router, grants_router, debits_hot_router,
+        debits_router, holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
         payment_methods_router, payment_methods_gateway_router, plans_router,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -26,15 +29,23 @@ from creditflow.errors import DomainError
 from creditflow.jobs.runner import JobRunner
 from creditflow.keys import service as keys
 from creditflow.ledger.check import find_discrepancies
+from creditflow.maintenance import backup as backups
+from creditflow.maintenance import copy as copying
+from creditflow.maintenance import importer
+from creditflow.observability.logs import configure_logging, logging_config
+from creditflow.observability.metrics import MULTIPROCESS_ENV
 
 app = typer.Typer(help="creditflow: prepaid credits and usage billing.", no_args_is_help=True)
 keys_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 users_app = typer.Typer(help="Console users (operators who sign in to /console).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+import_app = typer.Typer(help="Bring data in from files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def _run(work: Callable[[AsyncEngine], Awaitable[T]], settings: Settings | None = None) -> T:
@@ -95,17 +106,22 @@ def serve(
         os.environ["CREDITFLOW_PORT"] = str(port)
     if no_jobs:
         os.environ["CREDITFLOW_JOBS_ENABLED"] = "false"
+    if workers > 1 and not os.environ.get(MULTIPROCESS_ENV):
+        # Set before the workers start, so each keeps its metrics in files that any worker's /metrics sums.
+        os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="creditflow-metrics-")
     uvicorn.run(
         "creditflow.app:app_from_env", factory=True, host=host or settings.host, port=port or settings.port,
-        workers=workers, log_level="info", access_log=False,
+        workers=workers, log_config=logging_config(settings.log_format, settings.log_level), access_log=False,
+        # A worker still importing on a busy machine misses uvicorn's 5 s ping and is killed and respawned in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
 @app.command()
 def worker() -> None:
     """Run the job runner alone (expiry sweeps and housekeeping) until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
 
     async def run(engine: AsyncEngine) -> None:
         await upgrade(engine)
@@ -247,3 +263,112 @@ def users_reset_password(user_id: Annotated[str, typer.Argument(help="The user's
     typer.echo(f"reset the password of {user.id}")
     if generated:
         typer.echo(password)
+
+
+@app.command()
+def backup(path: Annotated[Path, typer.Argument(help="A new file for the copy.")]) -> None:
+    """SQLite: a consistent online copy, safe while serving. PostgreSQL: prints the pg_dump command to use."""
+    settings = Settings()
+    try:
+        source = backups.sqlite_path(settings.database_url)
+        if source is None:
+            typer.echo("On PostgreSQL, back up with pg_dump (a consistent snapshot, safe while serving):")
+            typer.echo(backups.pg_dump_command(settings.database_url, str(path)))
+            raise typer.Exit(2)
+        size = backups.backup_sqlite(source, path)
+    except backups.BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backed up {source} to {path} ({size} bytes, integrity ok)")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file made by `creditflow backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing database.")] = False,
+) -> None:
+    """SQLite: replace the database with a backup, then migrate it to this version's schema."""
+    settings = Settings()
+    try:
+        target = backups.sqlite_path(settings.database_url)
+        if target is None:
+            typer.echo("On PostgreSQL, restore a pg_dump file with pg_restore:")
+            typer.echo(backups.pg_restore_command(settings.database_url, str(path)))
+            raise typer.Exit(2)
+        if target.exists() and target.stat().st_size and not force:
+            raise backups.BackupError(f"{target} exists; stop every creditflow process and add --force to replace it")
+        backups.restore_sqlite(path, target)
+    except backups.BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    _run(upgrade, settings)
+    typer.echo(f"restored {target} from {path}; schema up to date")
+
+
+@app.command("copy")
+def copy_database(
+    to: Annotated[str, typer.Option("--to", help="An empty database: postgresql+asyncpg://user@host/db.")],
+) -> None:
+    """Copy this installation's database (CREDITFLOW_DATABASE_URL) into an empty one, and verify the copy."""
+    settings = Settings()
+
+    async def run(source: AsyncEngine) -> list[str]:
+        target = create_engine(Settings(database_url=to), pooled=False)
+        try:
+            await copying.ensure_empty(target)
+            async with source.connect() as conn:
+                expected = await copying.row_counts(conn)
+            with typer.progressbar(length=sum(expected.values()) or 1, label="copying rows") as bar:
+                await copying.copy_tables(source, target, bar.update)
+            async with target.connect() as conn:
+                copied = await copying.row_counts(conn)
+            problems = [f"{name}: {expected[name]} rows in the source, {copied[name]} in the target"
+                        for name in expected if expected[name] != copied[name]]
+            for label, engine in (("source", source), ("target", target)):
+                problems += [f"{label}: {p}" for p in await _in_tx(engine, find_discrepancies)]
+            typer.echo(f"copied {sum(copied.values())} rows in {len(copied)} tables")
+            return problems
+        finally:
+            await target.dispose()
+
+    try:
+        problems = _run(run, settings)
+    except copying.CopyRefused as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    for problem in problems:
+        typer.echo(f"MISMATCH {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("row counts match; creditflow check is clean on both databases")
+
+
+@import_app.command("customers")
+def import_customers(
+    file: Annotated[Path, typer.Argument(help=f"CSV with a header; columns: {', '.join(importer.COLUMNS)}.")],
+) -> None:
+    """Customers with opening balances (paid grants). All or nothing; customers already imported are skipped."""
+    settings = Settings()
+    try:
+        rows, problems = importer.read_rows(file, settings.default_currency)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        typer.echo(f"error: cannot read {file}: {error}", err=True)
+        raise typer.Exit(1) from None
+    if problems:
+        for problem in problems:
+            typer.echo(f"{file}: {problem}", err=True)
+        typer.echo(f"nothing imported: {len(problems)} bad line(s)", err=True)
+        raise typer.Exit(1)
+
+    async def run(engine: AsyncEngine) -> importer.Outcome:
+        await upgrade(engine)
+        with typer.progressbar(length=len(rows) or 1, label="importing customers") as bar:
+            return await _in_tx(engine, lambda tx: importer.import_rows(tx, rows, bar.update))
+
+    try:
+        outcome = _run(run, settings)
+    except DomainError as error:
+        typer.echo(f"error: nothing imported: {error.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created {outcome.created} customer(s) ({outcome.granted} with an opening balance); "
+               f"skipped {outcome.skipped} already imported")

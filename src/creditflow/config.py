@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
         default=None, description="redis://host:6379/0 shares customer-key rate limits across processes."
     )
     jobs_enabled: bool = Field(default=True, description="Run the job runner inside `serve`.")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object a line (time, level, logger, request_id, message)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_open_to: str = Field(
+        default="", description="Comma-separated networks (10.0.0.0/8) that may GET /metrics without a key."
+    )
     expiry_sweep_interval_seconds: float = Field(default=30.0, gt=0)
     seller_name: str | None = Field(default=None, description="Your business name, printed on invoices.")
     seller_address: str | None = Field(default=None, description="Your postal address, printed on invoices.")

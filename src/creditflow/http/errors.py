@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditflow import errors
 from creditflow.db.dialect import constraint_violated
+from creditflow.observability import metrics
 from creditflow.payments.gateways import errors as gateway_errors
 
 log = logging.getLogger("creditflow.http")
@@ -57,8 +58,11 @@ def error_response(
 def domain_error_response(error: errors.DomainError) -> JSONResponse:
     # An error that says when to come back (rate limits) says it in the standard header too.
     retry_after = error.details.get("retry_after") if error.details else None
+    status = status_for(error)
+    if status == 402:
+        metrics.payment_required.labels(error.code).inc()
     return error_response(
-        status_for(error), error.code, error.message, param=error.param, details=error.details,
+        status, error.code, error.message, param=error.param, details=error.details,
         headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
     )
 

@@ -47,6 +47,10 @@ class FastPath:
         self.app = app
         self.routes = routes
 
+    def serves(self, method: str, path: str) -> bool:
+        """Whether this layer has a handler for `method path`."""
+        return (method, path) in self.routes or (method, path) in _REGISTERED
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = None
         if scope["type"] == "http":

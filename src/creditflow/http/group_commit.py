@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -36,6 +37,7 @@ from creditflow.errors import DomainError, Unauthenticated
 from creditflow.http import idempotency
 from creditflow.http.errors import domain_error_response
 from creditflow.keys.service import ALL_SCOPES, hash_key, scope_forbidden
+from creditflow.observability import metrics
 
 log = logging.getLogger("creditflow.group_commit")
 
@@ -50,6 +52,7 @@ class _Submission(Generic[R]):
     claim: idempotency.Claim | None
     future: asyncio.Future[Response] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     taken: bool = False
+    queued_at: float = field(default_factory=time.perf_counter)
 
 
 def _all_scopes(scopes: str) -> bool:
@@ -69,6 +72,7 @@ class GroupCommitter(Generic[R, Out]):
         max_batch: int = 256,
         permitted: Callable[[str], bool] = _all_scopes,
         inline: bool = False,
+        name: str = "debits",
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -83,6 +87,8 @@ class GroupCommitter(Generic[R, Out]):
         self._tasks: list[asyncio.Task[None]] = []
         self._waiting: list[_Submission[R]] = []
         self._slots: asyncio.Semaphore | None = None
+        self._batch_size = metrics.group_commit_batch_size.labels(name)
+        self._wait = metrics.group_commit_wait.labels(name)
 
     async def submit(self, request: Request, item: R) -> Response:
         """Authenticate, claim the Idempotency-Key if any, and wait for the batch that runs `item`."""
@@ -148,6 +154,10 @@ class GroupCommitter(Generic[R, Out]):
             await self._run_or_split(batch)
 
     async def _run_or_split(self, batch: list[_Submission[R]]) -> None:
+        started = time.perf_counter()
+        self._batch_size.observe(len(batch))
+        for submission in batch:
+            self._wait.observe(started - submission.queued_at)
         try:
             await self._run(batch)
         except Exception as exc:

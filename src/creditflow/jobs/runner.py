@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+import time
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +21,7 @@ from creditflow.config import Settings
 from creditflow.jobs.expiry import purge_idempotency_keys, sweep_due_wallets
 from creditflow.jobs.occurrences import DailyJob, run_daily, runner_name
 from creditflow.mail.delivery import deliver_pending
+from creditflow.observability import metrics
 from creditflow.payments.gateways.registry import GatewayRegistry, build_gateways
 from creditflow.reports.daily import summarize_day
 from creditflow.subscriptions.renewals import renew_due
@@ -26,6 +30,29 @@ from creditflow.topups.context import Context
 from creditflow.webhooks.jobs import deliver_due as deliver_webhooks
 
 log = logging.getLogger("creditflow.jobs")
+T = TypeVar("T")
+
+
+async def _timed(job: str, run: Awaitable[T]) -> T:
+    started = time.perf_counter()
+    metrics.job_runs.labels(job).inc()
+    try:
+        return await run
+    except Exception:
+        metrics.job_failures.labels(job).inc()
+        raise
+    finally:
+        metrics.job_duration.labels(job).observe(time.perf_counter() - started)
+
+
+class _Pass:
+    def __init__(self, started_at: datetime) -> None:
+        self.started_at = started_at
+        self._started = time.perf_counter()
+
+    def finish(self, *, ok: bool) -> dict[str, Any]:
+        return {"started_at": self.started_at.isoformat(), "ok": ok,
+                "duration_seconds": round(time.perf_counter() - self._started, 3)}
 
 
 class JobRunner:
@@ -44,6 +71,8 @@ class JobRunner:
             lambda day, start, end: summarize_day(engine, day, start, end, clock.now()),
         )
         self._task: asyncio.Task[None] | None = None
+        # Reported by /health/ready: when this process's runner last finished a pass, and whether it failed.
+        self.last_pass: dict[str, Any] | None = None
         # `serve` passes the app's gateways (the sandbox remembers outcomes in its process); `worker` builds its own.
         self._topups = Context(
             engine=engine, clock=clock, settings=settings,
@@ -54,21 +83,28 @@ class JobRunner:
     async def run_once(self) -> int:
         """One pass of every periodic job; returns the number of wallets swept."""
         now = self._clock.now()
-        swept = await sweep_due_wallets(self._engine, now)
-        await purge_idempotency_keys(self._engine, now)
-        await topup_jobs.reconcile_pending(self._topups)
-        await topup_jobs.expire_unpaid(self._topups)
-        await topup_jobs.retry_pending_refunds(self._topups)
-        await renew_due(self._engine, self._clock, self._topups.issuer, grace=self._grace)
-        await run_daily(self._engine, self._daily_summary, now, self._name)
-        await close_due(self._engine, self._clock, self._topups.issuer, late_window=self._late_window,
-                        grace=self._grace)
-        await collect_all(self._engine, self._clock)
-        await check_balances(self._engine, now)
-        await run_auto_topups(self._topups)
-        await deliver_pending(self._engine, self._clock, self._settings)
-        # Last, so events the jobs above emitted go out in this same pass.
-        await deliver_webhooks(self._engine, self._clock)
+        passed = _Pass(now)
+        try:
+            swept = await _timed("expiry_sweep", sweep_due_wallets(self._engine, now))
+            await _timed("idempotency_purge", purge_idempotency_keys(self._engine, now))
+            await _timed("topup_reconcile", topup_jobs.reconcile_pending(self._topups))
+            await _timed("topup_expiry", topup_jobs.expire_unpaid(self._topups))
+            await _timed("refund_retry", topup_jobs.retry_pending_refunds(self._topups))
+            await _timed("subscription_renewal", renew_due(self._engine, self._clock, self._topups.issuer,
+                                                           grace=self._grace))
+            await _timed("daily_summary", run_daily(self._engine, self._daily_summary, now, self._name))
+            await _timed("period_close", close_due(self._engine, self._clock, self._topups.issuer,
+                                                   late_window=self._late_window, grace=self._grace))
+            await _timed("collection", collect_all(self._engine, self._clock))
+            await _timed("balance_alerts", check_balances(self._engine, now))
+            await _timed("auto_topups", run_auto_topups(self._topups))
+            await _timed("mail_delivery", deliver_pending(self._engine, self._clock, self._settings))
+            # Last, so events the jobs above emitted go out in this same pass.
+            await _timed("webhook_delivery", deliver_webhooks(self._engine, self._clock))
+        except BaseException:
+            self.last_pass = passed.finish(ok=False)
+            raise
+        self.last_pass = passed.finish(ok=True)
         return swept
 
     async def run_forever(self) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, update
 from creditflow.budgets.guard import BudgetChanges, write_changes
 from creditflow.db.tables import accounts, operations, transfers, wallets
 from creditflow.db.tx import Tx
+from creditflow.observability.metrics import count_operations
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class SpendBatch:
 async def write_batch(tx: Tx, batch: SpendBatch) -> None:
     if not batch.operations:
         return
+    count_operations(tx.conn, (operation["kind"] for operation in batch.operations))
     if tx.conn.dialect.name == "postgresql":
         await _write_postgres(tx, batch)
     else:

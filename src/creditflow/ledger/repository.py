@@ -27,6 +27,7 @@ from creditflow.db.types import UTCDateTime
 from creditflow.errors import AmountTooLarge, InsufficientFunds, NotFound
 from creditflow.ledger.models import HeldAllocation, Lot, WalletState
 from creditflow.money import MAX_BALANCE, MICROS
+from creditflow.observability import metrics
 
 _WALLET_COLUMNS = (
     wallets.c.id,
@@ -224,6 +225,7 @@ async def insert_operation(
     actor: str | None = None,
     api_key_id: str | None = None,
 ) -> None:
+    metrics.count_operations(tx.conn, (kind,))
     await tx.conn.execute(
         _INSERT_OPERATION,
         {

@@ -239,7 +239,7 @@ def _committer(app: Any) -> GroupCommitter[_EventBatch, list[EventResult | Domai
             # PostgreSQL: at least two groups in flight, so one is planned while the other waits for its commit
             # (one process alone: 10,000 events/s with one, 14,000 with two). SQLite has one writer.
             consumers=1 if settings.is_sqlite else max(2, settings.group_commit_consumers),
-            max_batch=COMMIT_GROUP_REQUESTS, inline=True,
+            max_batch=COMMIT_GROUP_REQUESTS, inline=True, name="events",
             permitted=lambda scopes: permits(scopes, "POST", "/v1/events/batch"),
         )
     return committer

@@ -4,15 +4,33 @@ One atomic Lua script reads the previous window's count, checks the limit and co
 never race. Keys are `creditflow:rl:<key>:<window_seconds>:<window_start>` (the window length is part of the
 key so that one key limited per second and per minute keeps two separate counts) and expire once they can
 no longer matter. `now` is passed to the script: Redis's own clock is never read.
+
+When Redis cannot be reached, each process limits on its own (the in-process limiter) until it answers
+again: limits stay enforced per process rather than failing every request. The switch is logged once each
+way, not once per request.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from creditflow.ratelimit.limiter import Decision, Window, check_arguments, decide, window_at
+from creditflow.ratelimit.limiter import (
+    Decision,
+    InProcessRateLimiter,
+    Window,
+    check_arguments,
+    decide,
+    window_at,
+)
+
+log = logging.getLogger("creditflow.ratelimit")
+# A Redis that does not answer within this long counts as down for this hit.
+REDIS_TIMEOUT_SECONDS = 1.0
 
 KEY_PREFIX = "creditflow:rl:"
 
@@ -40,7 +58,11 @@ def window_key(key: str, window_seconds: int, window_start: int) -> str:
 
 class RedisRateLimiter:
     def __init__(self, url: str) -> None:
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
+        self._fallback = InProcessRateLimiter()
+        self._down = False
         # register_script runs EVALSHA and falls back to loading the script when Redis does not know it.
         self._script = self._redis.register_script(_SCRIPT)
 
@@ -51,9 +73,18 @@ class RedisRateLimiter:
             window_key(key, window_seconds, window.start),
             window_key(key, window_seconds, window.start - window_seconds),
         ]
-        allowed, previous, current = await self._script(
-            keys=keys, args=[limit, window.length_ms, window.elapsed_ms, _ttl_ms(window)]
-        )
+        try:
+            allowed, previous, current = await self._script(
+                keys=keys, args=[limit, window.length_ms, window.elapsed_ms, _ttl_ms(window)]
+            )
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            if not self._down:
+                self._down = True
+                log.warning("Redis unreachable (%s): rate limits now apply per process until it is back", error)
+            return await self._fallback.hit(key, limit, window_seconds, now)
+        if self._down:
+            self._down = False
+            log.warning("Redis reachable again: rate limits are shared by every process again")
         return decide(limit, window, int(previous), int(current), bool(allowed))
 
     async def aclose(self) -> None:
