@@ -127,7 +127,7 @@ async def test_openapi_lists_every_v1_path_and_method(spec):
 
 
 async def test_openapi_lists_the_health_probes(spec):
-    assert {"/health/live", "/health/ready"} <= set(spec["paths"])
+    assert {"/", "/health/live", "/health/ready"} <= set(spec["paths"])
 
 
 async def test_every_v1_operation_declares_the_bearer_key(spec):

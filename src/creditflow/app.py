@@ -27,6 +27,7 @@ from creditflow.debits.endpoints import hot_router as debits_hot_router
 from creditflow.debits.endpoints import router as debits_router
 from creditflow.exports.endpoints import router as exports_router
 from creditflow.grants.endpoints import router as grants_router
+from creditflow.health import root_router
 from creditflow.health import router as health_router
 from creditflow.holds.endpoints import router as holds_router
 from creditflow.http.errors import install_error_handlers
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.audit_rules = AUDIT_RULES
     install_error_handlers(app)
     for router in (
-        health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
+        root_router, health_router, customers_router, wallets_router, grants_router, debits_hot_router, debits_router,
         holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,

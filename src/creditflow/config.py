@@ -1,4 +1,5 @@
-"""Settings: every knob is a CREDITFLOW_* environment variable."""
+"""Settings: every knob is a CREDITFLOW_* environment variable, also read from a `.env` file in the working
+directory (a variable set in the environment wins over the file)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from creditflow.money import normalize_unit
+from creditflow.money import PositiveAmount, Unit, normalize_unit
 from creditflow.topups.rules import DEFAULT_TOPUP_RULES, TopupRule, check_rule_currencies
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CREDITFLOW_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CREDITFLOW_", extra="ignore", env_file=".env", env_file_encoding="utf-8"
+    )
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./creditflow.db",
@@ -81,6 +84,11 @@ class Settings(BaseSettings):
     topup_expires_in: int = Field(default=3600, ge=60, description="Seconds a top-up's checkout stays payable.")
     topup_reconcile_after_minutes: int = Field(
         default=15, ge=1, description="Pending top-ups older than this are checked with their gateway."
+    )
+
+    low_balance_thresholds: dict[Unit, PositiveAmount] = Field(
+        default_factory=dict,
+        description='JSON keyed by unit, {"INR": "50", "IDR": "10000"}: the low-balance alert of every new wallet.',
     )
 
     smtp_host: str | None = Field(default=None, description="SMTP server for emails; unset: none are sent.")

@@ -1,4 +1,4 @@
-"""Liveness and readiness probes (no authentication)."""
+"""Liveness and readiness probes, and the service's front door `GET /` (no authentication)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from creditflow import __version__
+
 router = APIRouter(prefix="/health", tags=["health"])
+root_router = APIRouter(tags=["health"])
+
+
+@root_router.get("/")
+async def service_index() -> dict[str, object]:
+    """What answers here: a newcomer opening the base URL finds the documentation rather than a 404."""
+    return {
+        "name": "creditflow", "version": __version__,
+        "links": {"docs": "/docs", "openapi": "/openapi.json", "ready": "/health/ready", "live": "/health/live"},
+    }
 
 
 @router.get("/live")

@@ -49,6 +49,7 @@ async def create_customer(
     name: str | None = None,
     email: str | None = None,
     metadata: dict[str, Any] | None = None,
+    low_balance_threshold: int | None = None,
 ) -> Customer:
     taken = (await tx.conn.execute(select(customers.c.id).where(customers.c.external_id == external_id))).first()
     if taken is not None:
@@ -63,7 +64,7 @@ async def create_customer(
             timezone=timezone, metadata=metadata or {}, created_at=tx.now, updated_at=tx.now,
         )
     )
-    await open_wallet(tx, customer_id, currency, credit_limit)
+    await open_wallet(tx, customer_id, currency, credit_limit, low_balance_threshold=low_balance_threshold)
     customer = await get_customer(tx, customer_id)
     await emit(tx, "customer.created", {"customer": event_data(customer)})
     return customer
