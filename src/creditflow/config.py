@@ -86,6 +86,9 @@ class Settings(BaseSettings):
         default=15, ge=1, description="Pending top-ups older than this are checked with their gateway."
     )
 
+    auto_create_customers: bool = Field(
+        default=False, description="POST /v1/events and /v1/authorize create an unknown customer (default currency)."
+    )
     low_balance_thresholds: dict[Unit, PositiveAmount] = Field(
         default_factory=dict,
         description='JSON keyed by unit, {"INR": "50", "IDR": "10000"}: the low-balance alert of every new wallet.',
