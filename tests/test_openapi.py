@@ -60,6 +60,7 @@ V1_PATHS = {
     "/v1/budgets": {"get", "post"},
     "/v1/budgets/{budget_id}": {"get", "patch"},
     "/v1/budgets/{budget_id}/archive": {"post"},
+    "/v1/budgets/{budget_id}/reset": {"post"},
     "/v1/alerts": {"get"},
     "/v1/invoices": {"get"},
     "/v1/invoices/{invoice_id}": {"get"},
