@@ -82,6 +82,7 @@ V1_PATHS = {
     "/v1/plans/{plan}/archive": {"post"},
     "/v1/subscriptions": {"get", "post"},
     "/v1/subscriptions/{subscription_id}": {"get"},
+    "/v1/subscriptions/{subscription_id}/usage": {"get"},
     "/v1/subscriptions/{subscription_id}/cancel": {"post"},
     "/v1/subscriptions/{subscription_id}/change": {"post"},
     "/v1/reports/daily": {"get"},
