@@ -20,6 +20,7 @@ from creditflow.budgets.endpoints import alerts_router
 from creditflow.budgets.endpoints import router as budgets_router
 from creditflow.clock import Clock, SystemClock
 from creditflow.config import Settings
+from creditflow.coupons.endpoints import router as coupons_router
 from creditflow.customers.endpoints import router as customers_router
 from creditflow.db.engine import create_engine
 from creditflow.debits.endpoints import debit_fast_path, render_debit, set_debit_actor
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
         payment_methods_router, payment_methods_gateway_router, plans_router,
         subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
-        webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
+        coupons_router, webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
         exports_router, portal_sessions_router, portal_api_router, portal_gateway_router,
         lago_router, lago_money_router,
     ):
