@@ -86,3 +86,15 @@ async def test_a_customer_redeems_a_coupon_only_as_often_as_its_limit(client) ->
                                                   "currency": "INR", "coupon": "SAVE10"})
     expect_error(again, 422, "coupon_exhausted")
     assert ok(await client.get("/v1/topups", params={"customer": customer}))["data"].__len__() == 1
+
+
+async def test_a_refund_of_a_discounted_top_up_returns_the_net_paid_pro_rata(app, client) -> None:
+    customer = await customer_id(client, currency="INR")
+    await make_coupon(client)
+    opened = await open_topup(client, customer, "sandbox", amount="1000", currency="INR", coupon="SAVE10")
+    await _pay(app, client, opened)
+    assert (await client.post("/v1/debits", json={"customer": customer, "amount": "500"})).status_code == 201
+    # 500 of the 1,000 paid credits left: half of the 1,062.00 actually paid, not of the 1,180.00 undiscounted.
+    refund = ok(await client.post(f"/v1/topups/{opened['id']}/refund"), 201)
+    assert (refund["amount"], refund["credits"], refund["bonus_credits"]) == ("531.00", "500.00", "75.00")
+    await assert_ledger_consistent(app)
