@@ -26,7 +26,8 @@ async def create_coupon(body: CouponCreate, tx: TxDep) -> CouponOut:
         tx, code=body.code, kind=body.kind, value=body.value, currency=body.currency, applies_to=body.applies_to,
         max_redemptions=body.max_redemptions, per_customer_limit=body.per_customer_limit,
         valid_from=body.valid_from, valid_until=body.valid_until, min_amount=body.min_amount,
-        customers=body.customers, bonus_expires_in_days=body.bonus_expires_in_days, metadata=body.metadata,
+        customers=body.customers, bonus_expires_in_days=body.bonus_expires_in_days, duration=body.duration,
+        duration_periods=body.duration_periods, metadata=body.metadata,
     )
     return CouponOut.of(coupon)
 

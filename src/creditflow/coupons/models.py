@@ -22,6 +22,14 @@ class AppliesTo(StrEnum):
     BOTH = "both"
 
 
+class Duration(StrEnum):
+    """How many of a subscription's charged periods the discount applies to."""
+
+    ONCE = "once"
+    REPEATING = "repeating"
+    FOREVER = "forever"
+
+
 class CouponStatus(StrEnum):
     ACTIVE = "active"
     ARCHIVED = "archived"
@@ -70,6 +78,8 @@ class Coupon:
     min_amount: int | None
     customer_ids: list[str] | None
     bonus_expires_in_days: int | None
+    duration: Duration
+    duration_periods: int | None
     metadata: dict[str, Any]
     status: CouponStatus
     times_redeemed: int
@@ -83,6 +93,8 @@ class Redemption:
     coupon_id: str
     customer_id: str
     topup_id: str | None
+    subscription_id: str | None
+    periods_left: int | None
     status: RedemptionStatus
     currency: str
     discount: int

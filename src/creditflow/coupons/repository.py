@@ -13,6 +13,7 @@ from creditflow.coupons.models import (
     Coupon,
     CouponKind,
     CouponStatus,
+    Duration,
     Redemption,
     RedemptionStatus,
 )
@@ -27,7 +28,8 @@ def _coupon(row: Any) -> Coupon:
         applies_to=AppliesTo(row.applies_to), max_redemptions=row.max_redemptions,
         per_customer_limit=row.per_customer_limit, valid_from=row.valid_from, valid_until=row.valid_until,
         min_amount=row.min_amount, customer_ids=row.customer_ids, bonus_expires_in_days=row.bonus_expires_in_days,
-        metadata=row.metadata, status=CouponStatus(row.status), times_redeemed=row.times_redeemed,
+        duration=Duration(row.duration), duration_periods=row.duration_periods, metadata=row.metadata,
+        status=CouponStatus(row.status), times_redeemed=row.times_redeemed,
         created_at=row.created_at, archived_at=row.archived_at,
     )
 
@@ -35,6 +37,7 @@ def _coupon(row: Any) -> Coupon:
 def _redemption(row: Any) -> Redemption:
     return Redemption(
         id=row.id, coupon_id=row.coupon_id, customer_id=row.customer_id, topup_id=row.topup_id,
+        subscription_id=row.subscription_id, periods_left=row.periods_left,
         status=RedemptionStatus(row.status), currency=row.currency, discount=row.discount,
         bonus_credits=row.bonus_credits, over_limit=row.over_limit, created_at=row.created_at,
         updated_at=row.updated_at,
@@ -116,6 +119,24 @@ async def insert_redemption(tx: Tx, values: dict[str, Any]) -> None:
 async def redemption_of_topup(tx: Tx, topup_id: str) -> Redemption | None:
     row = (await tx.conn.execute(select(coupon_redemptions).where(coupon_redemptions.c.topup_id == topup_id))).first()
     return None if row is None else _redemption(row)
+
+
+async def redemption_of_subscription(tx: Tx, subscription_id: str) -> Redemption | None:
+    row = (
+        await tx.conn.execute(
+            select(coupon_redemptions).where(coupon_redemptions.c.subscription_id == subscription_id)
+        )
+    ).first()
+    return None if row is None else _redemption(row)
+
+
+async def use_period(tx: Tx, redemption_id: str) -> None:
+    """One charged period used the discount (a forever coupon's count stays None)."""
+    await tx.conn.execute(
+        update(coupon_redemptions)
+        .where(coupon_redemptions.c.id == redemption_id, coupon_redemptions.c.periods_left.is_not(None))
+        .values(periods_left=coupon_redemptions.c.periods_left - 1, updated_at=tx.now)
+    )
 
 
 async def move_redemption(tx: Tx, redemption_id: str, *, allowed: RedemptionStatus, **values: Any) -> bool:

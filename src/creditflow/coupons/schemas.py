@@ -8,7 +8,15 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from creditflow import money
-from creditflow.coupons.models import AppliesTo, Coupon, CouponKind, CouponStatus, Redemption, RedemptionStatus
+from creditflow.coupons.models import (
+    AppliesTo,
+    Coupon,
+    CouponKind,
+    CouponStatus,
+    Duration,
+    Redemption,
+    RedemptionStatus,
+)
 from creditflow.http.schemas import Metadata, StrictModel
 from creditflow.money import PositiveAmount, Unit
 from creditflow.topups.rules import Quote
@@ -35,6 +43,10 @@ class CouponCreate(StrictModel):
     )
     customers: list[str] | None = Field(default=None, max_length=1000, description="Only these customers.")
     bonus_expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    duration: Duration = Field(
+        default=Duration.ONCE, description="Subscriptions: the first charged period, duration_periods of them, or all."
+    )
+    duration_periods: int | None = Field(default=None, ge=1, le=1000)
     metadata: Metadata = Field(default_factory=dict)
 
 
@@ -54,6 +66,8 @@ class CouponOut(BaseModel):
     min_amount: str | None
     customers: list[str] | None
     bonus_expires_in_days: int | None
+    duration: Duration
+    duration_periods: int | None
     metadata: dict[str, str]
     status: CouponStatus
     created_at: datetime
@@ -70,6 +84,7 @@ class CouponOut(BaseModel):
             valid_from=coupon.valid_from, valid_until=coupon.valid_until,
             min_amount=None if coupon.min_amount is None else money.format(coupon.min_amount, unit),
             customers=coupon.customer_ids, bonus_expires_in_days=coupon.bonus_expires_in_days,
+            duration=coupon.duration, duration_periods=coupon.duration_periods,
             metadata=coupon.metadata, status=coupon.status, created_at=coupon.created_at,
             archived_at=coupon.archived_at,
         )
@@ -81,6 +96,8 @@ class RedemptionOut(BaseModel):
     coupon: str
     customer: str
     topup: str | None
+    subscription: str | None
+    periods_left: int | None = Field(description="Subscriptions: charged periods still discounted (null: forever).")
     status: RedemptionStatus
     currency: str
     discount: str
@@ -93,8 +110,9 @@ class RedemptionOut(BaseModel):
     def of(cls, redemption: Redemption) -> RedemptionOut:
         return cls(
             id=redemption.id, coupon=redemption.coupon_id, customer=redemption.customer_id,
-            topup=redemption.topup_id, status=redemption.status, currency=redemption.currency,
-            discount=money.format(redemption.discount, redemption.currency),
+            topup=redemption.topup_id, subscription=redemption.subscription_id, periods_left=redemption.periods_left,
+            status=redemption.status, currency=redemption.currency or "UNITS",
+            discount=money.format(redemption.discount, redemption.currency or "UNITS"),
             bonus_credits=money.format(redemption.bonus_credits, "UNITS"), over_limit=redemption.over_limit,
             created_at=redemption.created_at, updated_at=redemption.updated_at,
         )

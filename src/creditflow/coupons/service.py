@@ -23,6 +23,7 @@ from creditflow.coupons.models import (
     CouponKind,
     CouponNotApplicable,
     CouponStatus,
+    Duration,
     Effect,
     Redemption,
     RedemptionStatus,
@@ -50,9 +51,12 @@ async def create_coupon(
     min_amount: int | None,
     customers: list[str] | None,
     bonus_expires_in_days: int | None,
+    duration: Duration,
+    duration_periods: int | None,
     metadata: dict[str, Any],
 ) -> Coupon:
     check_definition(kind, value, currency, min_amount)
+    check_duration(kind, applies_to, duration, duration_periods)
     if await repository.code_taken(tx, code):
         raise Conflict(f"a coupon with code '{code}' already exists", param="code")
     customer_ids = None if customers is None else [(await get_customer(tx, ref)).id for ref in customers]
@@ -61,7 +65,8 @@ async def create_coupon(
         "id": coupon_id, "code": code, "kind": kind, "value": value, "currency": currency, "applies_to": applies_to,
         "max_redemptions": max_redemptions, "per_customer_limit": per_customer_limit, "valid_from": valid_from,
         "valid_until": valid_until, "min_amount": min_amount, "customer_ids": customer_ids,
-        "bonus_expires_in_days": bonus_expires_in_days, "metadata": metadata, "status": CouponStatus.ACTIVE,
+        "bonus_expires_in_days": bonus_expires_in_days, "duration": duration, "duration_periods": duration_periods,
+        "metadata": metadata, "status": CouponStatus.ACTIVE,
         "times_redeemed": 0, "created_at": tx.now, "archived_at": None,
     })
     return await get_coupon(tx, coupon_id)
@@ -96,8 +101,29 @@ async def effect_on_topup(
     tx: Tx, code: str, *, customer_id: str, currency: str, amount: int, credit_unit: str, credits: int, step: int
 ) -> Effect:
     """What `code` does to a top-up of `amount` (before discount and tax) buying `credits` of `credit_unit`, or
-    a coupon_* error.
-    The discount is rounded half-up once to `step`, the smallest amount the gateway charges."""
+    a coupon_* error. The discount is rounded half-up once to `step`, the smallest amount the gateway charges."""
+    coupon = await _usable(tx, code, customer_id, AppliesTo.TOPUPS)
+    # A bonus is in the unit of the credits bought; money off (and min_amount) in the money paid.
+    unit, measured = (credit_unit, credits) if coupon.kind is CouponKind.BONUS_CREDITS else (currency, amount)
+    _check_amount(coupon, unit, measured)
+    return Effect(coupon, *_discount_and_bonus(coupon, amount, step))
+
+
+async def effect_on_subscription(tx: Tx, code: str, *, customer_id: str, currency: str, amount: int) -> Coupon:
+    """The coupon a new subscription to a plan of `amount` a period may take, or a coupon_* error."""
+    coupon = await _usable(tx, code, customer_id, AppliesTo.SUBSCRIPTIONS)
+    if coupon.kind is CouponKind.BONUS_CREDITS:
+        raise CouponNotApplicable(f"coupon '{coupon.code}' gives credits with top-ups only", param="coupon")
+    _check_amount(coupon, currency, amount)
+    return coupon
+
+
+def period_discount(coupon: Coupon, amount: int, currency: str) -> int:
+    """A subscription coupon's money off one period's charge, rounded half-up once to the invoice's minor unit."""
+    return _discount_and_bonus(coupon, amount, money.MICROS // 10 ** money.display_scale(currency))[0]
+
+
+async def _usable(tx: Tx, code: str, customer_id: str, target: AppliesTo) -> Coupon:
     coupon = await repository.find_coupon(tx, code)
     if coupon is None or coupon.status is not CouponStatus.ACTIVE:
         raise CouponInvalid(f"'{code}' is not a coupon that can be used", param="coupon")
@@ -105,20 +131,21 @@ async def effect_on_topup(
         raise CouponInvalid(f"coupon '{coupon.code}' is not valid yet", param="coupon")
     if coupon.valid_until is not None and tx.now >= coupon.valid_until:
         raise CouponExpired(f"coupon '{coupon.code}' expired", param="coupon")
-    if coupon.applies_to is AppliesTo.SUBSCRIPTIONS:
-        raise CouponNotApplicable(f"coupon '{coupon.code}' applies to subscriptions only", param="coupon")
+    if coupon.applies_to not in (target, AppliesTo.BOTH):
+        raise CouponNotApplicable(f"coupon '{coupon.code}' applies to {coupon.applies_to} only", param="coupon")
     if coupon.customer_ids is not None and customer_id not in coupon.customer_ids:
         raise CouponNotApplicable(f"coupon '{coupon.code}' is not offered to this customer", param="coupon")
-    # A bonus is in the unit of the credits bought; money off (and min_amount) in the money paid.
-    unit, measured = (credit_unit, credits) if coupon.kind is CouponKind.BONUS_CREDITS else (currency, amount)
+    if coupon.max_redemptions is not None and coupon.times_redeemed >= coupon.max_redemptions:
+        raise CouponExhausted(f"coupon '{coupon.code}' has no redemptions left", param="coupon")
+    return coupon
+
+
+def _check_amount(coupon: Coupon, unit: str, measured: int) -> None:
     if coupon.currency is not None and coupon.currency != unit:
         raise CouponNotApplicable(f"coupon '{coupon.code}' is for {coupon.currency}, not {unit}", param="coupon")
     if coupon.min_amount is not None and measured < coupon.min_amount:
         shown = money.format(coupon.min_amount, unit)
         raise CouponNotApplicable(f"coupon '{coupon.code}' needs at least {shown} {unit}", param="coupon")
-    if coupon.max_redemptions is not None and coupon.times_redeemed >= coupon.max_redemptions:
-        raise CouponExhausted(f"coupon '{coupon.code}' has no redemptions left", param="coupon")
-    return Effect(coupon, *_discount_and_bonus(coupon, amount, step))
 
 
 def _discount_and_bonus(coupon: Coupon, amount: int, step: int) -> tuple[int, int]:
@@ -133,7 +160,48 @@ def _discount_and_bonus(coupon: Coupon, amount: int, step: int) -> tuple[int, in
 
 async def reserve(tx: Tx, effect: Effect, *, customer_id: str, topup_id: str, currency: str) -> Redemption:
     """Take one redemption for a checkout, or refuse (the caller's transaction then writes nothing)."""
-    coupon = effect.coupon
+    await _take(tx, effect.coupon, customer_id)
+    await repository.insert_redemption(tx, {
+        "id": new_id("red"), "coupon_id": effect.coupon.id, "customer_id": customer_id, "topup_id": topup_id,
+        "subscription_id": None, "periods_left": None, "status": RedemptionStatus.RESERVED, "currency": currency,
+        "discount": effect.discount, "bonus_credits": effect.bonus_credits, "over_limit": False,
+    })
+    redemption = await repository.redemption_of_topup(tx, topup_id)
+    assert redemption is not None
+    return redemption
+
+
+async def redeem_for_subscription(tx: Tx, coupon: Coupon, *, customer_id: str, subscription_id: str) -> None:
+    """A subscription takes its coupon at creation (no checkout to wait for): redeemed at once."""
+    await _take(tx, coupon, customer_id)
+    periods = {Duration.ONCE: 1, Duration.REPEATING: coupon.duration_periods, Duration.FOREVER: None}
+    await repository.insert_redemption(tx, {
+        "id": new_id("red"), "coupon_id": coupon.id, "customer_id": customer_id, "topup_id": None,
+        "subscription_id": subscription_id, "periods_left": periods[coupon.duration],
+        "status": RedemptionStatus.REDEEMED, "currency": coupon.currency or "", "discount": 0, "bonus_credits": 0,
+        "over_limit": False,
+    })
+
+
+async def discount_for_period(tx: Tx, subscription_id: str, amount: int, currency: str) -> tuple[int, str | None]:
+    """Money off this period's charge of `amount`, and the coupon's code for the invoice line; (0, None) when
+    the subscription has no coupon, or it has run out. Writes nothing: a charge the balance refuses must not
+    use up a period (see count_period)."""
+    redemption = await repository.redemption_of_subscription(tx, subscription_id)
+    if redemption is None or redemption.periods_left == 0:
+        return 0, None
+    coupon = await get_coupon(tx, redemption.coupon_id)
+    return period_discount(coupon, amount, currency), coupon.code
+
+
+async def count_period(tx: Tx, subscription_id: str) -> None:
+    """A charged period took the discount: one fewer left (a forever coupon counts none)."""
+    redemption = await repository.redemption_of_subscription(tx, subscription_id)
+    if redemption is not None:
+        await repository.use_period(tx, redemption.id)
+
+
+async def _take(tx: Tx, coupon: Coupon, customer_id: str) -> None:
     if not await repository.take_one(tx, coupon.id):
         raise CouponExhausted(f"coupon '{coupon.code}' has no redemptions left", param="coupon")
     if await repository.claims_of(tx, coupon.id, customer_id) >= coupon.per_customer_limit:
@@ -141,15 +209,6 @@ async def reserve(tx: Tx, effect: Effect, *, customer_id: str, topup_id: str, cu
             f"this customer has used coupon '{coupon.code}' {coupon.per_customer_limit} time(s), its limit",
             param="coupon",
         )
-    redemption_id = new_id("red")
-    await repository.insert_redemption(tx, {
-        "id": redemption_id, "coupon_id": coupon.id, "customer_id": customer_id, "topup_id": topup_id,
-        "status": RedemptionStatus.RESERVED, "currency": currency, "discount": effect.discount,
-        "bonus_credits": effect.bonus_credits, "over_limit": False,
-    })
-    redemption = await repository.redemption_of_topup(tx, topup_id)
-    assert redemption is not None
-    return redemption
 
 
 async def release(tx: Tx, topup_id: str) -> None:
@@ -203,3 +262,13 @@ def check_definition(kind: CouponKind, value: int, currency: str | None, min_amo
         raise InvalidRequest(f"a {kind} coupon (or one with min_amount) needs a currency", param="currency")
     if kind is CouponKind.PERCENT_OFF and value > HUNDRED_PERCENT:
         raise InvalidRequest("percent_off is at most 100", param="value")
+
+
+def check_duration(kind: CouponKind, applies_to: AppliesTo, duration: Duration, periods: int | None) -> None:
+    """duration_periods goes with repeating only; a subscription coupon takes money off (no bonus credits)."""
+    if (duration is Duration.REPEATING) != (periods is not None):
+        raise InvalidRequest(
+            "duration_periods is given with duration repeating, and only then", param="duration_periods"
+        )
+    if kind is CouponKind.BONUS_CREDITS and applies_to is not AppliesTo.TOPUPS:
+        raise InvalidRequest("a bonus_credits coupon applies to topups only", param="applies_to")

@@ -86,7 +86,8 @@ async def create_subscription(body: SubscriptionCreate, tx: TxDep, settings: Set
     """Charges the first period from the balance now (or when the trial ends), grants the included credits and
     issues an invoice paid from the balance. A short balance answers 402 and creates nothing."""
     subscription = await service.create_subscription(
-        tx, customer=body.customer, plan=body.plan, start_at=body.start_at, issuer=Issuer.from_settings(settings)
+        tx, customer=body.customer, plan=body.plan, start_at=body.start_at, issuer=Issuer.from_settings(settings),
+        coupon=body.coupon,
     )
     return SubscriptionOut.of(subscription)
 

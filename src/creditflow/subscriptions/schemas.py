@@ -92,6 +92,9 @@ class SubscriptionCreate(StrictModel):
     start_at: datetime | None = Field(
         default=None, description="When the first period began (default now; not in the future, within one interval)."
     )
+    coupon: str | None = Field(
+        default=None, max_length=64, description="A coupon code: money off the plan's charges for its duration."
+    )
 
 
 class SubscriptionCancel(StrictModel):

@@ -24,6 +24,9 @@ coupons = Table(
     Column("min_amount", BigInteger),
     Column("customer_ids", JSON),
     Column("bonus_expires_in_days", Integer),
+    # Subscriptions: once (the first charged period), repeating (duration_periods of them) or forever.
+    Column("duration", String(20), nullable=False),
+    Column("duration_periods", Integer),
     Column("metadata", JSON, nullable=False),
     Column("status", String(20), nullable=False),
     # Reserved plus redeemed: the counter the conditional UPDATE checks against max_redemptions.
@@ -42,6 +45,9 @@ coupon_redemptions = Table(
     Column("coupon_id", ID, ForeignKey("coupons.id"), nullable=False),
     Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
     Column("topup_id", ID, ForeignKey("topups.id"), unique=True),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), unique=True),
+    # Subscriptions: charged periods the discount still applies to (None: forever).
+    Column("periods_left", Integer),
     Column("status", String(20), nullable=False),
     Column("currency", String(16), nullable=False),
     Column("discount", BigInteger, nullable=False),

@@ -38,6 +38,8 @@ def upgrade() -> None:
         sa.Column("min_amount", sa.BigInteger()),
         sa.Column("customer_ids", sa.JSON()),
         sa.Column("bonus_expires_in_days", sa.Integer()),
+        sa.Column("duration", sa.String(20), nullable=False),
+        sa.Column("duration_periods", sa.Integer()),
         sa.Column("metadata", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("times_redeemed", sa.Integer(), nullable=False),
@@ -55,6 +57,8 @@ def upgrade() -> None:
         sa.Column("coupon_id", ID, _fk("coupon_id", "coupons", "coupon_redemptions"), nullable=False),
         sa.Column("customer_id", ID, _fk("customer_id", "customers", "coupon_redemptions"), nullable=False),
         sa.Column("topup_id", ID, _fk("topup_id", "topups", "coupon_redemptions")),
+        sa.Column("subscription_id", ID, _fk("subscription_id", "subscriptions", "coupon_redemptions")),
+        sa.Column("periods_left", sa.Integer()),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("currency", sa.String(16), nullable=False),
         sa.Column("discount", sa.BigInteger(), nullable=False),
@@ -64,6 +68,7 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_coupon_redemptions"),
         sa.UniqueConstraint("topup_id", name="uq_coupon_redemptions_topup_id"),
+        sa.UniqueConstraint("subscription_id", name="uq_coupon_redemptions_subscription_id"),
     )
     op.create_index(
         "ix_coupon_redemptions_coupon_id_customer_id_status", "coupon_redemptions",
