@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     seller_tax_id: str | None = Field(default=None, description="Your VAT, GST or NPWP number.")
     seller_email: str | None = Field(default=None, description="The billing contact printed on invoices.")
     seller_timezone: str = Field(default="UTC", description="Time zone whose calendar year numbers invoices.")
+    invoice_net_terms_days: int = Field(
+        default=30, ge=0, le=365, description="Days an invoice with something due may stay unpaid (per customer too)."
+    )
+    invoice_overdue_hour: int = Field(
+        default=9, ge=0, le=23, description="The hour of the seller's day at which unpaid invoices become overdue."
+    )
     invoice_number_prefix: str = Field(
         default="CF", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$", description="CF gives CF-2026-000042."
     )

@@ -23,6 +23,7 @@ async def create_customer(body: CustomerCreate, tx: TxDep, settings: SettingsDep
         tx, external_id=body.external_id, currency=currency,
         timezone=body.timezone, credit_limit=body.credit_limit, name=body.name, email=body.email,
         metadata=body.metadata, low_balance_threshold=settings.low_balance_thresholds.get(currency),
+        net_terms_days=body.net_terms_days,
     )
     return CustomerOut.of(customer)
 

@@ -32,12 +32,14 @@ class Customer:
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    net_terms_days: int | None
 
 
 def _from_row(row: Any) -> Customer:
     return Customer(
         id=row.id, external_id=row.external_id, name=row.name, email=row.email, currency=row.currency,
         timezone=row.timezone, metadata=row.metadata, created_at=row.created_at, updated_at=row.updated_at,
+        net_terms_days=row.net_terms_days,
     )
 
 
@@ -52,6 +54,7 @@ async def create_customer(
     email: str | None = None,
     metadata: dict[str, Any] | None = None,
     low_balance_threshold: int | None = None,
+    net_terms_days: int | None = None,
 ) -> Customer:
     taken = (await tx.conn.execute(select(customers.c.id).where(customers.c.external_id == external_id))).first()
     if taken is not None:
@@ -60,6 +63,7 @@ async def create_customer(
             param="external_id", details={"id": taken.id},
         )
     row = _new_row(tx, external_id, currency, timezone=timezone, name=name, email=email, metadata=metadata)
+    row["net_terms_days"] = net_terms_days
     await tx.conn.execute(customers.insert().values(**row))
     return await _opened(tx, row["id"], currency, credit_limit, low_balance_threshold)
 
@@ -118,7 +122,7 @@ def event_data(customer: Customer) -> dict[str, Any]:
     return {
         "object": "customer", "id": customer.id, "external_id": customer.external_id, "name": customer.name,
         "email": customer.email, "currency": customer.currency, "timezone": customer.timezone,
-        "metadata": dict(customer.metadata),
+        "metadata": dict(customer.metadata), "net_terms_days": customer.net_terms_days,
         "created_at": timestamp_text(customer.created_at), "updated_at": timestamp_text(customer.updated_at),
     }
 
@@ -136,7 +140,7 @@ async def list_customers(tx: Tx, *, limit: int, starting_after: str | None) -> l
 
 
 async def update_customer(tx: Tx, ref: str, changes: dict[str, Any]) -> Customer:
-    """Change name, email, timezone or metadata. The currency is fixed: it names the first wallet."""
+    """Change name, email, timezone, metadata or net_terms_days. The currency is fixed: it names the first wallet."""
     customer = await get_customer(tx, ref)
     if changes:
         await tx.conn.execute(

@@ -15,6 +15,7 @@ from creditflow.billing.collection import collect_all
 from creditflow.billing.period_close import close_due
 from creditflow.clock import Clock
 from creditflow.config import Settings
+from creditflow.invoices.jobs import mark_overdue
 from creditflow.jobs.expiry import purge_idempotency_keys, sweep_due_wallets
 from creditflow.jobs.occurrences import DailyJob, run_daily, runner_name
 from creditflow.mail.delivery import deliver_pending
@@ -64,6 +65,8 @@ class JobRunner:
         await close_due(self._engine, self._clock, self._topups.issuer, late_window=self._late_window,
                         grace=self._grace)
         await collect_all(self._engine, self._clock)
+        await mark_overdue(self._engine, self._clock, hour=self._settings.invoice_overdue_hour,
+                           timezone=self._settings.seller_timezone)
         await check_balances(self._engine, now)
         await run_auto_topups(self._topups)
         await deliver_pending(self._engine, self._clock, self._settings)
