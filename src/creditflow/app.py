@@ -51,6 +51,7 @@ from creditflow.portal.endpoints import router as portal_api_router
 from creditflow.portal.pages import install_portal
 from creditflow.ratelimit import create_rate_limiter
 from creditflow.reports.endpoints import router as reports_router
+from creditflow.statements.endpoints import router as statements_router
 from creditflow.subscriptions.endpoints import plans_router
 from creditflow.subscriptions.endpoints import router as subscriptions_router
 from creditflow.topups.endpoints import gateway_router as topups_gateway_router
@@ -122,7 +123,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
         payment_methods_router, payment_methods_gateway_router, plans_router,
         subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
-        coupons_router, webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
+        coupons_router, statements_router, webhook_endpoints_router, webhook_events_router,
+        webhook_event_types_router, audit_router,
         exports_router, portal_sessions_router, portal_api_router, portal_gateway_router,
         lago_router, lago_money_router,
     ):
