@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service Index
+         * @description What answers here: a newcomer opening the base URL finds the documentation rather than a 404.
+         */
+        get: operations["service_index__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -163,6 +183,124 @@ export interface paths {
          * @description Stop enforcing and counting; the budget and its alerts stay readable.
          */
         post: operations["archive_budget_v1_budgets__budget_id__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/budgets/{budget_id}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Budget
+         * @description Start a new period now (spent 0) that ends where the calendar period would; recorded with the operator
+         *     key that asked, and `reset_at` shows when. Active holds keep reserving in the period they were placed in.
+         */
+        post: operations["reset_budget_v1_budgets__budget_id__reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Coupons */
+        get: operations["list_coupons_v1_coupons_get"];
+        put?: never;
+        /**
+         * Create Coupon
+         * @description A coupon or promotion code, redeemed through `coupon` on POST /v1/topups.
+         */
+        post: operations["create_coupon_v1_coupons_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Coupon
+         * @description `coupon` is the id or the code.
+         */
+        get: operations["get_coupon_v1_coupons__coupon__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive Coupon */
+        post: operations["archive_coupon_v1_coupons__coupon__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Coupon
+         * @description What the coupon would do to a top-up of `amount`, priced by the currency's rules; nothing is reserved.
+         *     Refused with the error a top-up would get (coupon_invalid, coupon_expired, coupon_exhausted,
+         *     coupon_not_applicable). Rounded to the invoice's minor unit (a gateway with a coarser unit rounds to its own).
+         */
+        post: operations["preview_coupon_v1_coupons__coupon__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Redemptions */
+        get: operations["list_redemptions_v1_coupons__coupon__redemptions_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -397,6 +535,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer}/statements/{month}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Statement
+         * @description `month` is YYYY-MM in the customer's time zone. Per wallet: opening balance, the month's movements by
+         *     category, closing balance (opening + movements = closing, exactly); and the usage by metric. Available once
+         *     the month and CREDITFLOW_EVENTS_LATE_WINDOW_HOURS after it are over (409 statement_not_ready before).
+         */
+        get: operations["get_statement_v1_customers__customer__statements__month__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{customer}/usage": {
         parameters: {
             query?: never;
@@ -599,6 +759,9 @@ export interface paths {
         /**
          * Create Event
          * @description Record one usage event; count and sum metrics are rated and charged in the same transaction.
+         *
+         *     With CREDITFLOW_AUTO_CREATE_CUSTOMERS, an unknown `customer` is created (external_id, default currency)
+         *     and kept even when the event is refused.
          */
         post: operations["create_event_v1_events_post"];
         delete?: never;
@@ -1165,6 +1328,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{subscription_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Subscription Usage
+         * @description Usage in the subscription's current billing period so far, per metric, priced as the plan prices it (the
+         *     plan's usage prices, else the customer's own or the default, as events are charged).
+         */
+        get: operations["subscription_usage_v1_subscriptions__subscription_id__usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/topups": {
         parameters: {
             query?: never;
@@ -1554,6 +1738,11 @@ export interface components {
              */
             status: "active" | "revoked" | "expired";
         };
+        /**
+         * AppliesTo
+         * @enum {string}
+         */
+        AppliesTo: "topups" | "subscriptions" | "both";
         /** AuthorizeAnswer */
         AuthorizeAnswer: {
             /** Allowed */
@@ -1880,6 +2069,11 @@ export interface components {
             /** Period */
             period: string;
             /**
+             * Reset At
+             * @description The last manual reset, where the current period began.
+             */
+            reset_at: string | null;
+            /**
              * Status
              * @enum {string}
              */
@@ -2048,6 +2242,187 @@ export interface components {
             /** Currency */
             currency: string;
         };
+        /** CouponCreate */
+        CouponCreate: {
+            /** @default topups */
+            applies_to?: components["schemas"]["AppliesTo"];
+            /** Bonus Expires In Days */
+            bonus_expires_in_days?: number | null;
+            /**
+             * Code
+             * @description What customers type; matched without regard to case.
+             */
+            code: string;
+            /**
+             * Currency
+             * @description Required for amount_off and bonus_credits (the credits' unit) and with min_amount.
+             */
+            currency?: string | null;
+            /**
+             * Customers
+             * @description Only these customers.
+             */
+            customers?: string[] | null;
+            /**
+             * @description Subscriptions: the first charged period, duration_periods of them, or all.
+             * @default once
+             */
+            duration?: components["schemas"]["Duration"];
+            /** Duration Periods */
+            duration_periods?: number | null;
+            kind: components["schemas"]["CouponKind"];
+            /**
+             * Max Redemptions
+             * @description Across all customers; unset: no limit.
+             */
+            max_redemptions?: number | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: string;
+            };
+            /**
+             * Min Amount
+             * @description The smallest purchase, before the discount (bonus_credits: credits bought).
+             */
+            min_amount?: string | null;
+            /**
+             * Per Customer Limit
+             * @default 1
+             */
+            per_customer_limit?: number;
+            /** Valid From */
+            valid_from?: string | null;
+            /** Valid Until */
+            valid_until?: string | null;
+            /**
+             * Value
+             * @description percent_off: the percentage ("10" is 10%); amount_off: money off; bonus_credits: credits given.
+             * @example 12.50
+             */
+            value: string;
+        };
+        /**
+         * CouponKind
+         * @enum {string}
+         */
+        CouponKind: "percent_off" | "amount_off" | "bonus_credits";
+        /** CouponOut */
+        CouponOut: {
+            applies_to: components["schemas"]["AppliesTo"];
+            /** Archived At */
+            archived_at: string | null;
+            /** Bonus Expires In Days */
+            bonus_expires_in_days: number | null;
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string | null;
+            /** Customers */
+            customers: string[] | null;
+            duration: components["schemas"]["Duration"];
+            /** Duration Periods */
+            duration_periods: number | null;
+            /** Id */
+            id: string;
+            kind: components["schemas"]["CouponKind"];
+            /** Max Redemptions */
+            max_redemptions: number | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: string;
+            };
+            /** Min Amount */
+            min_amount: string | null;
+            /**
+             * Object
+             * @default coupon
+             * @constant
+             */
+            object?: "coupon";
+            /** Per Customer Limit */
+            per_customer_limit: number;
+            status: components["schemas"]["CouponStatus"];
+            /**
+             * Times Redeemed
+             * @description Redemptions taken: reserved by open checkouts plus redeemed.
+             */
+            times_redeemed: number;
+            /** Valid From */
+            valid_from: string | null;
+            /** Valid Until */
+            valid_until: string | null;
+            /** Value */
+            value: string;
+        };
+        /** CouponPreviewOut */
+        CouponPreviewOut: {
+            /** Amount */
+            amount: string;
+            /**
+             * Bonus Credits
+             * @description The currency's bonus tiers plus the coupon's bonus credits.
+             */
+            bonus_credits: string;
+            /** Coupon */
+            coupon: string;
+            /** Credit Unit */
+            credit_unit: string;
+            /** Credits */
+            credits: string;
+            /** Currency */
+            currency: string;
+            /** Discount */
+            discount: string;
+            /**
+             * Object
+             * @default coupon_preview
+             * @constant
+             */
+            object?: "coupon_preview";
+            /**
+             * Subtotal
+             * @description Net of tax and discount: the credits' cost basis.
+             */
+            subtotal: string;
+            /** Tax */
+            tax: string;
+            /**
+             * Total
+             * @description What the customer would pay.
+             */
+            total: string;
+        };
+        /** CouponPreviewRequest */
+        CouponPreviewRequest: {
+            /**
+             * Amount
+             * @description The top-up as asked, before the discount and any exclusive tax.
+             * @example 12.50
+             */
+            amount: string;
+            /**
+             * Currency
+             * @description Currency or credit unit.
+             * @example USD
+             * @example CREDITS
+             */
+            currency: string;
+            /**
+             * Customer
+             * @description Customer id or external_id.
+             */
+            customer: string;
+        };
+        /**
+         * CouponStatus
+         * @enum {string}
+         */
+        CouponStatus: "active" | "archived";
         /** CustomerCreate */
         CustomerCreate: {
             /**
@@ -2075,6 +2450,8 @@ export interface components {
             };
             /** Name */
             name?: string | null;
+            /** Net Terms Days */
+            net_terms_days?: number | null;
             /**
              * Timezone
              * @default UTC
@@ -2103,6 +2480,11 @@ export interface components {
             /** Name */
             name: string | null;
             /**
+             * Net Terms Days
+             * @description null: CREDITFLOW_INVOICE_NET_TERMS_DAYS applies.
+             */
+            net_terms_days: number | null;
+            /**
              * Object
              * @default customer
              * @constant
@@ -2129,6 +2511,11 @@ export interface components {
             } | null;
             /** Name */
             name?: string | null;
+            /**
+             * Net Terms Days
+             * @description null: back to the configured default.
+             */
+            net_terms_days?: number | null;
             /** Timezone */
             timezone?: string | null;
         };
@@ -2302,6 +2689,12 @@ export interface components {
              */
             source: "grant" | "overdraft";
         };
+        /**
+         * Duration
+         * @description How many of a subscription's charged periods the discount applies to.
+         * @enum {string}
+         */
+        Duration: "once" | "repeating" | "forever";
         /** EventBatchCreate */
         EventBatchCreate: {
             /** Events */
@@ -2613,6 +3006,11 @@ export interface components {
             customer: string;
             /** Description */
             description: string | null;
+            /**
+             * Due At
+             * @description Finalized with an amount due: when payment is due (finalization + the customer's net terms).
+             */
+            due_at: string | null;
             /** Finalized At */
             finalized_at: string | null;
             /** Id */
@@ -2638,6 +3036,11 @@ export interface components {
             paid_at: string | null;
             /** Paid Via */
             paid_via: string | null;
+            /**
+             * Payment Overdue
+             * @description Unpaid past due_at (set by the daily overdue job); the status stays.
+             */
+            payment_overdue: boolean;
             /** Payment Reference */
             payment_reference: string | null;
             /** @description As it was when the invoice was finalized. */
@@ -2735,6 +3138,20 @@ export interface components {
             object?: "metric";
             /** Status */
             status: string;
+        };
+        /** MetricUsageOut */
+        MetricUsageOut: {
+            /**
+             * Cost
+             * @description Charged for the month's events, net of refunds (the usage movement's detail).
+             */
+            cost: string;
+            /** Currency */
+            currency: string;
+            /** Events */
+            events: number;
+            /** Metric */
+            metric: string;
         };
         /** PackageCreate */
         PackageCreate: {
@@ -2846,6 +3263,18 @@ export interface components {
         Page_BudgetOut_: {
             /** Data */
             data: components["schemas"]["BudgetOut"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[CouponOut] */
+        Page_CouponOut_: {
+            /** Data */
+            data: components["schemas"]["CouponOut"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -2966,6 +3395,18 @@ export interface components {
         Page_PriceOut_: {
             /** Data */
             data: components["schemas"]["creditflow__metering__schemas__PriceOut"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[RedemptionOut] */
+        Page_RedemptionOut_: {
+            /** Data */
+            data: components["schemas"]["RedemptionOut"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -3252,6 +3693,57 @@ export interface components {
              */
             requests: number;
         };
+        /** RedemptionOut */
+        RedemptionOut: {
+            /** Bonus Credits */
+            bonus_credits: string;
+            /** Coupon */
+            coupon: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Customer */
+            customer: string;
+            /** Discount */
+            discount: string;
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default coupon_redemption
+             * @constant
+             */
+            object?: "coupon_redemption";
+            /**
+             * Over Limit
+             * @description Paid after its reservation was released, past max_redemptions: review.
+             */
+            over_limit: boolean;
+            /**
+             * Periods Left
+             * @description Subscriptions: charged periods still discounted (null: forever).
+             */
+            periods_left: number | null;
+            status: components["schemas"]["RedemptionStatus"];
+            /** Subscription */
+            subscription: string | null;
+            /** Topup */
+            topup: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * RedemptionStatus
+         * @enum {string}
+         */
+        RedemptionStatus: "reserved" | "redeemed" | "released";
         /** RefundCreate */
         RefundCreate: {
             /**
@@ -3320,6 +3812,38 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /** StatementOut */
+        StatementOut: {
+            /** Customer */
+            customer: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Month */
+            month: string;
+            /**
+             * Object
+             * @default statement
+             * @constant
+             */
+            object?: "statement";
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * Timezone
+             * @description The customer's: the month runs from its first midnight to the next.
+             */
+            timezone: string;
+            /** Usage By Metric */
+            usage_by_metric: components["schemas"]["MetricUsageOut"][];
+            /** Wallets */
+            wallets: components["schemas"]["WalletStatementOut"][];
+        };
         /** SubscriptionCancel */
         SubscriptionCancel: {
             /**
@@ -3339,6 +3863,11 @@ export interface components {
         };
         /** SubscriptionCreate */
         SubscriptionCreate: {
+            /**
+             * Coupon
+             * @description A coupon code: money off the plan's charges for its duration.
+             */
+            coupon?: string | null;
             /**
              * Customer
              * @description Customer id or external_id.
@@ -3406,6 +3935,51 @@ export interface components {
             /** Trial End */
             trial_end: string | null;
         };
+        /** SubscriptionUsageOut */
+        SubscriptionUsageOut: {
+            /** Customer */
+            customer: string;
+            /**
+             * Data
+             * @description One row per metric and currency, priced as the plan prices it.
+             */
+            data: components["schemas"]["UsageBucketOut"][];
+            /**
+             * Object
+             * @default subscription_usage
+             * @constant
+             */
+            object?: "subscription_usage";
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /**
+             * Period Start
+             * Format: date-time
+             * @description The subscription's current billing period: usage from here...
+             */
+            period_start: string;
+            /**
+             * Plan
+             * @description The plan's code.
+             */
+            plan: string;
+            /** Subscription */
+            subscription: string;
+            /**
+             * To
+             * Format: date-time
+             * @description ...to now (or the period's end, if sooner).
+             */
+            to: string;
+            /**
+             * Totals
+             * @description Cost per currency so far this period.
+             */
+            totals: components["schemas"]["UsageTotalOut"][];
+        };
         /** TaxLineOut */
         TaxLineOut: {
             /** Amount */
@@ -3442,6 +4016,11 @@ export interface components {
              * @description Before an exclusive tax, including an inclusive one.
              */
             amount?: string | null;
+            /**
+             * Coupon
+             * @description A coupon code: money off before tax (the credits stay whole), or bonus credits; reserved at checkout, redeemed when paid, freed if the gateway reports the checkout failed or expired.
+             */
+            coupon?: string | null;
             /** Currency */
             currency?: string | null;
             /**
@@ -3836,6 +4415,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** UsageTotalOut */
+        UsageTotalOut: {
+            /** Cost */
+            cost: string;
+            /** Currency */
+            currency: string;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -3969,6 +4555,22 @@ export interface components {
              */
             posted: string;
         };
+        /** WalletStatementOut */
+        WalletStatementOut: {
+            /** Closing Balance */
+            closing_balance: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Movements
+             * @description Net into the wallet by category (topups, grants, usage, subscriptions, refunds, expiries, voids, debt, other); opening_balance + their sum = closing_balance exactly.
+             */
+            movements: {
+                [key: string]: string;
+            };
+            /** Opening Balance */
+            opening_balance: string;
+        };
         /** WalletUpdate */
         WalletUpdate: {
             /**
@@ -3997,7 +4599,7 @@ export interface components {
              * Events
              * @description The event types this endpoint receives.
              */
-            events: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[];
+            events: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[];
             /**
              * Url
              * @description Where events are POSTed: an absolute http:// or https:// URL.
@@ -4064,7 +4666,7 @@ export interface components {
              */
             disabled?: boolean | null;
             /** Events */
-            events?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[] | null;
+            events?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[] | null;
             /** Url */
             url?: string | null;
         };
@@ -4293,6 +4895,28 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    service_index__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
     live_health_live_get: {
         parameters: {
             query?: never;
@@ -4602,6 +5226,238 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BudgetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_budget_v1_budgets__budget_id__reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                budget_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_coupons_v1_coupons_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["CouponStatus"] | null;
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CouponOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_coupon_v1_coupons_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_coupon_v1_coupons__coupon__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    archive_coupon_v1_coupons__coupon__archive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_coupon_v1_coupons__coupon__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponPreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_redemptions_v1_coupons__coupon__redemptions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RedemptionOut_"];
                 };
             };
             /** @description Validation Error */
@@ -5164,6 +6020,45 @@ export interface operations {
                 };
             };
             /** @description payment_method_detached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_statement_v1_customers__customer__statements__month__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer: string;
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementOut"];
+                };
+            };
+            /** @description statement_not_ready */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6932,6 +7827,37 @@ export interface operations {
             };
         };
     };
+    subscription_usage_v1_subscriptions__subscription_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionUsageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_topups_v1_topups_get: {
         parameters: {
             query?: {
@@ -7376,7 +8302,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only events of this type. */
-                type?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached") | null;
+                type?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached") | null;
                 /** @description Items per page, newest first. */
                 limit?: number;
                 /** @description Cursor: the id of the last item of the previous page. */
