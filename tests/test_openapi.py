@@ -57,6 +57,7 @@ V1_PATHS = {
     "/v1/events/{event_id}/refund": {"post"},
     "/v1/customers/{customer}/usage": {"get"},
     "/v1/customers/{customer}/statements/{month}": {"get"},
+    "/v1/customers/{customer}/statements/{month}/pdf": {"get"},
     "/v1/authorize": {"post"},
     "/v1/budgets": {"get", "post"},
     "/v1/budgets/{budget_id}": {"get", "patch"},

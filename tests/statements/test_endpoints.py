@@ -3,8 +3,11 @@ the closing balance, reconciling exactly; only once the month's late-event windo
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
+
+from pypdf import PdfReader
 
 from tests.factories import customer_id, debit, expect_error, grant, ok
 from tests.metering._helpers import make_metric, make_price, send
@@ -40,6 +43,12 @@ async def test_a_month_reconciles_from_opening_to_closing(app, client, clock) ->
     assert total == Decimal(usd["closing_balance"])
     assert statement["usage_by_metric"] == [{"metric": "calls", "currency": "USD", "events": 3, "cost": "3.00"}]
     assert (statement["start"], statement["end"]) == ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")
+
+    pdf = await client.get(f"/v1/customers/{customer}/statements/2026-01/pdf")
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    for figure in ("Statement 2026-01", "10.00 USD", "50.00 USD", "105.00 USD", "-5.00 USD", "155.00 USD", "calls"):
+        assert figure in text, figure
 
 
 async def test_a_bad_month_is_422(client) -> None:
