@@ -100,6 +100,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit_events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Events
+         * @description Newest first.
+         */
+        get: operations["list_audit_events_v1_audit_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/authorize": {
         parameters: {
             query?: never;
@@ -535,6 +555,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer}/portal_sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Portal Session
+         * @description A single-use link that opens the customer's portal; send the customer's browser to `url`.
+         */
+        post: operations["create_portal_session_v1_customers__customer__portal_sessions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{customer}/statements/{month}": {
         parameters: {
             query?: never;
@@ -873,6 +913,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exports/customers.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Customers
+         * @description Every customer, as GET /v1/customers.
+         */
+        get: operations["export_customers_v1_exports_customers_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/events.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Events
+         * @description As GET /v1/events.
+         */
+        get: operations["export_events_v1_exports_events_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/invoices.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Invoices
+         * @description As GET /v1/invoices; lines and tax lines as JSON cells.
+         */
+        get: operations["export_invoices_v1_exports_invoices_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/topups.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Topups
+         * @description As GET /v1/topups.
+         */
+        get: operations["export_topups_v1_exports_topups_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/transactions.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Transactions
+         * @description As GET /v1/transactions; each operation's transfers in one JSON cell.
+         */
+        get: operations["export_transactions_v1_exports_transactions_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/holds": {
         parameters: {
             query?: never;
@@ -1199,6 +1339,314 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/portal/api_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Api Keys */
+        get: operations["list_own_api_keys_v1_portal_api_keys_get"];
+        put?: never;
+        /**
+         * Create Own Api Key
+         * @description A new key for this customer, read-only on /v1/portal; `key` is shown in this answer only.
+         */
+        post: operations["create_own_api_key_v1_portal_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/api_keys/{api_key_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke Own Api Key */
+        post: operations["revoke_own_api_key_v1_portal_api_keys__api_key_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Customer */
+        get: operations["get_own_customer_v1_portal_customer_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Gateways
+         * @description The gateways a customer may pay with (the sandbox only when the operator allows it).
+         */
+        get: operations["list_gateways_v1_portal_gateways_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Invoices */
+        get: operations["list_own_invoices_v1_portal_invoices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/invoices/{invoice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Invoice */
+        get: operations["get_own_invoice_v1_portal_invoices__invoice_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/invoices/{invoice_id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Invoice Pdf */
+        get: operations["get_own_invoice_pdf_v1_portal_invoices__invoice_id__pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Api Login */
+        post: operations["api_login_v1_portal_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Packages */
+        get: operations["list_packages_v1_portal_packages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Api Signup
+         * @description Create an account; answers a session token (and the first API key, once, when configured).
+         */
+        post: operations["api_signup_v1_portal_signup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Subscriptions */
+        get: operations["list_own_subscriptions_v1_portal_subscriptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/subscriptions/{subscription_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Own Subscription
+         * @description Cancel at the end of the current period: what was paid for stays usable until then.
+         */
+        post: operations["cancel_own_subscription_v1_portal_subscriptions__subscription_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/topups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Own Topup
+         * @description Buy credits: the same top-up as POST /v1/topups, for this customer, on a gateway the portal offers.
+         */
+        post: operations["create_own_topup_v1_portal_topups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/topups/{topup_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Topup */
+        get: operations["get_own_topup_v1_portal_topups__topup_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Transactions */
+        get: operations["list_own_transactions_v1_portal_transactions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Own Usage
+         * @description The same report as the operator's GET /v1/customers/{customer}/usage.
+         */
+        get: operations["own_usage_v1_portal_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/wallets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Wallets */
+        get: operations["list_own_wallets_v1_portal_wallets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/prices": {
         parameters: {
             query?: never;
@@ -1267,6 +1715,28 @@ export interface paths {
          *     (tax included), revenue (net of tax), refunds, spend (credits charged, net) and new customers.
          */
         get: operations["daily_reports_v1_reports_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Summary
+         * @description Per bucket (in the seller's time zone, CREDITFLOW_SELLER_TIMEZONE) and unit: revenue, tax, top-ups,
+         *     credits granted, consumed, expired and refunded, balances and holds at the end, customers, MRR and the top
+         *     10 customers by spend. Each figure is defined in the README (Reports).
+         */
+        get: operations["summary_v1_reports_summary_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1520,6 +1990,27 @@ export interface paths {
         patch: operations["update_webhook_endpoint_v1_webhook_endpoints__endpoint_id__patch"];
         trace?: never;
     };
+    "/v1/webhook_endpoints/{endpoint_id}/rotate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Webhook Endpoint Secret
+         * @description A new signing secret, returned here; requests are signed with both the new and the previous secret for
+         *     24 hours (until `previous_secret_expires_at`), then with the new one only.
+         */
+        post: operations["rotate_webhook_endpoint_secret_v1_webhook_endpoints__endpoint_id__rotate_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook_event_types": {
         parameters: {
             query?: never;
@@ -1682,6 +2173,11 @@ export interface components {
             name: string;
             /** @description Enforced by verify; default: unlimited. */
             rate_limit?: components["schemas"]["RateLimit"] | null;
+            /**
+             * Scopes
+             * @description "manage": the key may also make changes on /v1/portal; default read-only.
+             */
+            scopes?: "manage"[];
         };
         /** ApiKeyCreated */
         ApiKeyCreated: {
@@ -1717,6 +2213,8 @@ export interface components {
             rate_limit: components["schemas"]["RateLimit"] | null;
             /** Revoked At */
             revoked_at: string | null;
+            /** Scopes */
+            scopes: string[];
             /**
              * Status
              * @enum {string}
@@ -1752,6 +2250,8 @@ export interface components {
             rate_limit: components["schemas"]["RateLimit"] | null;
             /** Revoked At */
             revoked_at: string | null;
+            /** Scopes */
+            scopes: string[];
             /**
              * Status
              * @enum {string}
@@ -1763,6 +2263,58 @@ export interface components {
          * @enum {string}
          */
         AppliesTo: "topups" | "subscriptions" | "both";
+        /** AuditActor */
+        AuditActor: {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @description operator_key, console_user, cli or system.
+             */
+            type: string;
+        };
+        /** AuditEventOut */
+        AuditEventOut: {
+            /**
+             * Action
+             * @example credit_grant.create
+             */
+            action: string;
+            actor: components["schemas"]["AuditActor"];
+            /**
+             * Changes
+             * @description {field: {before, after}} for each field the action changed; secrets are [redacted].
+             */
+            changes: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Object
+             * @default audit_event
+             * @constant
+             */
+            object?: "audit_event";
+            /**
+             * Request Id
+             * @description The request's Idempotency-Key, when it sent one.
+             */
+            request_id: string | null;
+            /** Resource Id */
+            resource_id: string | null;
+            /** Resource Type */
+            resource_type: string;
+        };
         /** AuthorizeAnswer */
         AuthorizeAnswer: {
             /** Allowed */
@@ -2804,6 +3356,12 @@ export interface components {
             transaction_id: string;
             wallet?: components["schemas"]["WalletAvailable"] | null;
         };
+        /**
+         * Flow
+         * @description The page an operator-minted link opens.
+         * @enum {string}
+         */
+        Flow: "overview" | "topup" | "api_keys" | "usage" | "invoices";
         /** GrantCreate */
         GrantCreate: {
             /**
@@ -2891,6 +3449,11 @@ export interface components {
             /** Wallet */
             wallet: string;
         };
+        /**
+         * GroupBy
+         * @enum {string}
+         */
+        GroupBy: "day" | "week" | "month";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -3173,6 +3736,16 @@ export interface components {
             /** Metric */
             metric: string;
         };
+        /** NextExpiry */
+        NextExpiry: {
+            /** Amount */
+            amount: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
         /** PackageCreate */
         PackageCreate: {
             /**
@@ -3271,6 +3844,18 @@ export interface components {
         Page_AttemptOut_: {
             /** Data */
             data: components["schemas"]["creditflow__auto_topups__schemas__AttemptOut"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[AuditEventOut] */
+        Page_AuditEventOut_: {
+            /** Data */
+            data: components["schemas"]["AuditEventOut"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -3403,6 +3988,42 @@ export interface components {
         Page_PlanOut_: {
             /** Data */
             data: components["schemas"]["PlanOut"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[PortalInvoice] */
+        Page_PortalInvoice_: {
+            /** Data */
+            data: components["schemas"]["PortalInvoice"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[PortalPackage] */
+        Page_PortalPackage_: {
+            /** Data */
+            data: components["schemas"]["PortalPackage"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[PortalTransaction] */
+        Page_PortalTransaction_: {
+            /** Data */
+            data: components["schemas"]["PortalTransaction"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -3645,6 +4266,319 @@ export interface components {
              * @example CREDITS
              */
             currency: string;
+        };
+        /** PortalApiKeyCreate */
+        PortalApiKeyCreate: {
+            /** Name */
+            name: string;
+            rate_limit?: components["schemas"]["RateLimit"] | null;
+        };
+        /** PortalCustomer */
+        PortalCustomer: {
+            /** Currency */
+            currency: string;
+            /** Email */
+            email: string | null;
+            /** External Id */
+            external_id: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+            /**
+             * Object
+             * @default customer
+             * @constant
+             */
+            object?: "customer";
+            /** Timezone */
+            timezone: string;
+        };
+        /** PortalInvoice */
+        PortalInvoice: {
+            /** Amount Due */
+            amount_due: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Description */
+            description: string | null;
+            /** Finalized At */
+            finalized_at: string | null;
+            /** Id */
+            id: string;
+            /** Lines */
+            lines: components["schemas"]["PortalInvoiceLine"][];
+            /** Number */
+            number: string | null;
+            /**
+             * Object
+             * @default invoice
+             * @constant
+             */
+            object?: "invoice";
+            /** Paid At */
+            paid_at: string | null;
+            /** Status */
+            status: string;
+            /** Subtotal */
+            subtotal: string;
+            /** Tax */
+            tax: string;
+            /** Total */
+            total: string;
+        };
+        /** PortalInvoiceLine */
+        PortalInvoiceLine: {
+            /** Amount */
+            amount: string;
+            /** Description */
+            description: string;
+        };
+        /** PortalLogin */
+        PortalLogin: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** PortalPackage */
+        PortalPackage: {
+            /** Bonus Credits */
+            bonus_credits: string | null;
+            /** Credits */
+            credits: string;
+            /** Currency Of Credits */
+            currency_of_credits: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Object
+             * @default package
+             * @constant
+             */
+            object?: "package";
+            price: components["schemas"]["PortalPrice"];
+        };
+        /** PortalPrice */
+        PortalPrice: {
+            /** Amount */
+            amount: string;
+            /** Currency */
+            currency: string;
+        };
+        /** PortalSessionCreate */
+        PortalSessionCreate: {
+            /**
+             * Expires In
+             * @description Seconds the link can be opened.
+             * @default 3600
+             */
+            expires_in?: number;
+            /**
+             * @description The page the link opens.
+             * @default overview
+             */
+            flow?: components["schemas"]["Flow"];
+            /**
+             * Return Url
+             * @description Where the portal's back link goes.
+             */
+            return_url?: string | null;
+        };
+        /** PortalSessionOut */
+        PortalSessionOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Object
+             * @default portal_session
+             * @constant
+             */
+            object?: "portal_session";
+            /**
+             * Url
+             * @description Single use: opening it starts a session and redirects to a clean URL.
+             */
+            url: string;
+        };
+        /** PortalSignup */
+        PortalSignup: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** PortalToken */
+        PortalToken: {
+            /**
+             * Api Key
+             * @description The first API key, shown this once (sign-up only).
+             */
+            api_key?: string | null;
+            /** Customer */
+            customer: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Object
+             * @default portal_token
+             * @constant
+             */
+            object?: "portal_token";
+            /**
+             * Token
+             * @description Send as 'Authorization: Bearer <token>' to /v1/portal.
+             */
+            token: string;
+        };
+        /** PortalTopup */
+        PortalTopup: {
+            /** Amount */
+            amount: string;
+            /** Amount Refunded */
+            amount_refunded: string;
+            /** Bonus Credits */
+            bonus_credits: string;
+            /** Checkout Url */
+            checkout_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Credits */
+            credits: string;
+            /** Currency */
+            currency: string;
+            /** Currency Of Credits */
+            currency_of_credits: string;
+            /** Description */
+            description: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Gateway */
+            gateway: string;
+            /** Id */
+            id: string;
+            /** Invoice */
+            invoice: string | null;
+            /**
+             * Object
+             * @default topup
+             * @constant
+             */
+            object?: "topup";
+            /** Package */
+            package: string | null;
+            /** Paid At */
+            paid_at: string | null;
+            /** Publishable Key */
+            publishable_key: string | null;
+            /** Return Url */
+            return_url: string | null;
+            /** Status */
+            status: string;
+            /** Subtotal */
+            subtotal: string;
+            /** Tax */
+            tax: string;
+            /** Token */
+            token: string | null;
+            /** Total */
+            total: string;
+        };
+        /** PortalTopupCreate */
+        PortalTopupCreate: {
+            /** Amount */
+            amount?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /**
+             * Gateway
+             * @description One of GET /v1/portal/packages' gateways.
+             */
+            gateway: string;
+            /**
+             * Package
+             * @description A package id; or give amount and currency.
+             */
+            package?: string | null;
+            /**
+             * Return Url
+             * @description https, on an origin the operator allowed.
+             */
+            return_url?: string | null;
+        };
+        /** PortalTransaction */
+        PortalTransaction: {
+            /**
+             * Amount
+             * @description Signed: negative when credits left the wallet.
+             */
+            amount: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Label
+             * @description What it was: Top-up, Usage, Subscription, Refund, Credits expired, ...
+             */
+            label: string;
+            /**
+             * Object
+             * @default transaction
+             * @constant
+             */
+            object?: "transaction";
+        };
+        /** PortalWallet */
+        PortalWallet: {
+            /** Available */
+            available: string;
+            /** Credit Limit */
+            credit_limit: string;
+            /** Currency */
+            currency: string;
+            /** Held */
+            held: string;
+            /** @description The next credits to expire, and when. */
+            next_expiry: components["schemas"]["NextExpiry"] | null;
+            /**
+             * Object
+             * @default wallet
+             * @constant
+             */
+            object?: "wallet";
+            /** Posted */
+            posted: string;
         };
         /** PriceCreate */
         PriceCreate: {
@@ -4000,6 +4934,73 @@ export interface components {
              */
             totals: components["schemas"]["UsageTotalOut"][];
         };
+        /** Summary */
+        Summary: {
+            /** Data */
+            data: components["schemas"]["SummaryBucket"][];
+            /** Group By */
+            group_by: string;
+            /**
+             * Object
+             * @default report_summary
+             * @constant
+             */
+            object?: "report_summary";
+            /** Timezone */
+            timezone: string;
+        };
+        /** SummaryBucket */
+        SummaryBucket: {
+            /** Active Customers */
+            active_customers: number;
+            /** Balance Outstanding */
+            balance_outstanding: string;
+            /** Conversion */
+            conversion: string | null;
+            /** Credits Consumed */
+            credits_consumed: string;
+            /** Credits Expired */
+            credits_expired: string;
+            /** Credits Granted Paid */
+            credits_granted_paid: string;
+            /** Credits Granted Promotional */
+            credits_granted_promotional: string;
+            /** Credits Refunded */
+            credits_refunded: string;
+            /** Currency */
+            currency: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /** Holds Outstanding */
+            holds_outstanding: string;
+            /** Mrr */
+            mrr: string;
+            /** New Customers */
+            new_customers: number;
+            /**
+             * Object
+             * @default summary_bucket
+             * @constant
+             */
+            object?: "summary_bucket";
+            /** Revenue */
+            revenue: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** Success Rate */
+            success_rate: string | null;
+            /** Tax */
+            tax: string;
+            /** Top Customers */
+            top_customers: components["schemas"]["TopCustomer"][];
+            topups: components["schemas"]["TopupCounts"];
+        };
         /** TaxLineOut */
         TaxLineOut: {
             /** Amount */
@@ -4028,6 +5029,28 @@ export interface components {
              * @description Percent: "11" is 11%.
              */
             rate_percent: string;
+        };
+        /** TopCustomer */
+        TopCustomer: {
+            /** Customer */
+            customer: string;
+            /** Spend */
+            spend: string;
+        };
+        /** TopupCounts */
+        TopupCounts: {
+            /**
+             * Failed
+             * @description Failed or expired in the bucket.
+             */
+            failed: number;
+            /** Paid */
+            paid: number;
+            /**
+             * Started
+             * @description Checkouts opened in the bucket.
+             */
+            started: number;
         };
         /** TopupCreate */
         TopupCreate: {
@@ -4666,6 +5689,11 @@ export interface components {
              */
             object?: "webhook_endpoint";
             /**
+             * Previous Secret Expires At
+             * @description After POST .../rotate_secret: until then requests carry a signature by the previous secret as well as by the new one.
+             */
+            previous_secret_expires_at?: string | null;
+            /**
              * Updated At
              * Format: date-time
              */
@@ -4711,6 +5739,11 @@ export interface components {
              * @constant
              */
             object?: "webhook_endpoint";
+            /**
+             * Previous Secret Expires At
+             * @description After POST .../rotate_secret: until then requests carry a signature by the previous secret as well as by the new one.
+             */
+            previous_secret_expires_at?: string | null;
             /**
              * Secret
              * @description Signs every request to this endpoint (Standard Webhooks, whsec_...). Shown when the endpoint is created or fetched by id; an idempotent replay of the create shows it redacted.
@@ -5054,6 +6087,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    list_audit_events_v1_audit_events_get: {
+        parameters: {
+            query?: {
+                /** @description An operator key id (key_...) or console user id. */
+                actor?: string | null;
+                /** @description A resource id (cus_...) or type (customer). */
+                resource?: string | null;
+                /** @description Inclusive. */
+                from?: string | null;
+                /** @description Exclusive. */
+                to?: string | null;
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEventOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };
@@ -6057,6 +7132,41 @@ export interface operations {
             };
         };
     };
+    create_portal_session_v1_customers__customer__portal_sessions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalSessionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_statement_v1_customers__customer__statements__month__get: {
         parameters: {
             query?: never;
@@ -6826,6 +7936,156 @@ export interface operations {
             };
         };
     };
+    export_customers_v1_exports_customers_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+        };
+    };
+    export_events_v1_exports_events_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+                metric?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_invoices_v1_exports_invoices_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_topups_v1_exports_topups_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+                status?: ("pending" | "paid" | "failed" | "expired" | "partially_refunded" | "refunded" | "refund_manual" | "disputed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_transactions_v1_exports_transactions_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_holds_v1_holds_get: {
         parameters: {
             query?: {
@@ -7532,6 +8792,557 @@ export interface operations {
             };
         };
     };
+    list_own_api_keys_v1_portal_api_keys_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ApiKeyOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_own_api_key_v1_portal_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_own_api_key_v1_portal_api_keys__api_key_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                api_key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_customer_v1_portal_customer_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalCustomer"];
+                };
+            };
+        };
+    };
+    list_gateways_v1_portal_gateways_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string[];
+                };
+            };
+        };
+    };
+    list_own_invoices_v1_portal_invoices_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PortalInvoice_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_invoice_v1_portal_invoices__invoice_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalInvoice"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_invoice_pdf_v1_portal_invoices__invoice_id__pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice as a PDF document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_login_v1_portal_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalLogin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalToken"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_packages_v1_portal_packages_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PortalPackage_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_signup_v1_portal_signup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalSignup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalToken"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_own_subscriptions_v1_portal_subscriptions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SubscriptionOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_own_subscription_v1_portal_subscriptions__subscription_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_own_topup_v1_portal_topups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalTopupCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalTopup"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_topup_v1_portal_topups__topup_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                topup_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalTopup"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_own_transactions_v1_portal_transactions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PortalTransaction_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    own_usage_v1_portal_usage_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                metric?: string | null;
+                group_by?: "hour" | "day" | "metric";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_own_wallets_v1_portal_wallets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalWallet"][];
+                };
+            };
+        };
+    };
     list_prices_v1_prices_get: {
         parameters: {
             query?: {
@@ -7688,6 +9499,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DailyReports"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    summary_v1_reports_summary_get: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD), inclusive; default 29 days before `to`. */
+                from?: string | null;
+                /** @description Last day, inclusive; default today. */
+                to?: string | null;
+                group_by?: components["schemas"]["GroupBy"];
+                /** @description Only this currency or credit unit. */
+                currency?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"];
                 };
             };
             /** @description Validation Error */
@@ -8324,6 +10172,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpointOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_webhook_endpoint_secret_v1_webhook_endpoints__endpoint_id__rotate_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
             /** @description Validation Error */
