@@ -24,6 +24,395 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billable_metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Metric */
+        post: operations["create_metric_api_v1_billable_metrics_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billable_metrics/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Metric */
+        get: operations["find_metric_api_v1_billable_metrics__code__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Metric
+         * @description Archived: no new events or charges; what it recorded stays.
+         */
+        delete: operations["delete_metric_api_v1_billable_metrics__code__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Customers */
+        get: operations["list_customers_api_v1_customers_get"];
+        put?: never;
+        /**
+         * Upsert Customer
+         * @description Create the customer, or update the one with this external_id (Lago's upsert).
+         */
+        post: operations["upsert_customer_api_v1_customers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{external_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Customer */
+        get: operations["find_customer_api_v1_customers__external_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Customer
+         * @description Refused (422) with a balance, holds or an open invoice; otherwise personal fields are erased, the ledger kept.
+         */
+        delete: operations["delete_customer_api_v1_customers__external_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{external_id}/current_usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customer Current Usage */
+        get: operations["customer_current_usage_api_v1_customers__external_id__current_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Event
+         * @description A duplicate transaction_id for the same subscription is a 422 value_already_exist, as in Lago.
+         */
+        post: operations["create_event_api_v1_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Events
+         * @description Up to 100 events, all or nothing; errors keyed by index.
+         */
+        post: operations["create_events_api_v1_events_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/estimate_fees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Estimate Fees
+         * @description What an event would cost now; nothing is recorded or charged.
+         */
+        post: operations["estimate_fees_api_v1_events_estimate_fees_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{transaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Event */
+        get: operations["find_event_api_v1_events__transaction_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Invoices */
+        get: operations["list_invoices_api_v1_invoices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{lago_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Invoice */
+        get: operations["find_invoice_api_v1_invoices__lago_id__get"];
+        /**
+         * Update Invoice
+         * @description payment_status succeeded credits a wallet top-up's credits, once.
+         */
+        put: operations["update_invoice_api_v1_invoices__lago_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{lago_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Download Invoice
+         * @description The file_url is creditflow's own PDF of the invoice (GET /v1/invoices/{id}/pdf, operator key).
+         */
+        post: operations["download_invoice_api_v1_invoices__lago_id__download_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Plan */
+        post: operations["create_plan_api_v1_plans_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Plan */
+        get: operations["find_plan_api_v1_plans__code__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Plan
+         * @description Archived: no new subscriptions; existing ones go on.
+         */
+        delete: operations["delete_plan_api_v1_plans__code__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Subscriptions */
+        get: operations["list_subscriptions_api_v1_subscriptions_get"];
+        put?: never;
+        /**
+         * Create Subscription
+         * @description Always created; a first fee the balance cannot pay leaves it past_due, as Lago would.
+         */
+        post: operations["create_subscription_api_v1_subscriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{external_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Subscription */
+        get: operations["find_subscription_api_v1_subscriptions__external_id__get"];
+        put?: never;
+        post?: never;
+        /** Terminate Subscription */
+        delete: operations["terminate_subscription_api_v1_subscriptions__external_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallet_transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Wallet Transactions
+         * @description Paid credits: a pending transaction and an invoice; granted credits: settled now. Send an Idempotency-Key
+         *     to make a top-up safe to retry.
+         */
+        post: operations["create_wallet_transactions_api_v1_wallet_transactions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Wallets */
+        get: operations["list_wallets_api_v1_wallets_get"];
+        put?: never;
+        /**
+         * Create Wallet
+         * @description Granted credits show at once; paid credits once their invoice is paid.
+         */
+        post: operations["create_wallet_api_v1_wallets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallets/{lago_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find Wallet
+         * @description Balances read from the ledger now: the ongoing balance is exact after every event.
+         */
+        get: operations["find_wallet_api_v1_wallets__lago_id__get"];
+        put?: never;
+        post?: never;
+        /** Terminate Wallet */
+        delete: operations["terminate_wallet_api_v1_wallets__lago_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallets/{lago_id}/wallet_transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Wallet Transactions */
+        get: operations["list_wallet_transactions_api_v1_wallets__lago_id__wallet_transactions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -2773,6 +3162,19 @@ export interface components {
             /** Last4 */
             last4: string | null;
         };
+        /** ChargeIn */
+        ChargeIn: {
+            /** Billable Metric Id */
+            billable_metric_id: string;
+            /** Charge Model */
+            charge_model: string;
+            /** Invoice Display Name */
+            invoice_display_name?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** ChargeOut */
         ChargeOut: {
             /**
@@ -2995,6 +3397,10 @@ export interface components {
          * @enum {string}
          */
         CouponStatus: "active" | "archived";
+        /** CustomerBody */
+        CustomerBody: {
+            customer: components["schemas"]["CustomerIn"];
+        };
         /** CustomerCreate */
         CustomerCreate: {
             /**
@@ -3029,6 +3435,25 @@ export interface components {
              * @default UTC
              */
             timezone?: string;
+        };
+        /** CustomerIn */
+        CustomerIn: {
+            /** Currency */
+            currency?: string | null;
+            /** Email */
+            email?: string | null;
+            /** External Id */
+            external_id: string;
+            /** Firstname */
+            firstname?: string | null;
+            /** Lastname */
+            lastname?: string | null;
+            /** Metadata */
+            metadata?: components["schemas"]["MetadataItem"][] | null;
+            /** Name */
+            name?: string | null;
+            /** Timezone */
+            timezone?: string | null;
         };
         /** CustomerOut */
         CustomerOut: {
@@ -3267,12 +3692,48 @@ export interface components {
          * @enum {string}
          */
         Duration: "once" | "repeating" | "forever";
+        /** EstimateBody */
+        EstimateBody: {
+            event: components["schemas"]["EstimateIn"];
+        };
+        /**
+         * EstimateIn
+         * @description An event to price, never recorded: Lago does not ask for its transaction_id.
+         */
+        EstimateIn: {
+            /** Code */
+            code: string;
+            /** External Customer Id */
+            external_customer_id?: string | null;
+            /** External Subscription Id */
+            external_subscription_id?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Timestamp */
+            timestamp?: string | number | null;
+            /**
+             * Transaction Id
+             * @default estimate
+             */
+            transaction_id?: string;
+        };
+        /** EventBatchBody */
+        EventBatchBody: {
+            /** Events */
+            events: components["schemas"]["EventIn"][];
+        };
         /** EventBatchCreate */
         EventBatchCreate: {
             /** Events */
             events: {
                 [key: string]: unknown;
             }[];
+        };
+        /** EventBody */
+        EventBody: {
+            event: components["schemas"]["EventIn"];
         };
         /** EventCreate */
         EventCreate: {
@@ -3304,6 +3765,23 @@ export interface components {
              * Transaction Id
              * @description Your unique id for this event.
              */
+            transaction_id: string;
+        };
+        /** EventIn */
+        EventIn: {
+            /** Code */
+            code: string;
+            /** External Customer Id */
+            external_customer_id?: string | null;
+            /** External Subscription Id */
+            external_subscription_id?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Timestamp */
+            timestamp?: string | number | null;
+            /** Transaction Id */
             transaction_id: string;
         };
         /** EventOut */
@@ -3569,6 +4047,15 @@ export interface components {
             /** Rollover */
             rollover: boolean;
         };
+        /** InvoiceBody */
+        InvoiceBody: {
+            invoice: components["schemas"]["InvoiceIn"];
+        };
+        /** InvoiceIn */
+        InvoiceIn: {
+            /** Payment Status */
+            payment_status?: string | null;
+        };
         /** InvoiceOut */
         InvoiceOut: {
             /**
@@ -3672,6 +4159,17 @@ export interface components {
             /** Remaining */
             remaining: string;
         };
+        /** MetadataItem */
+        MetadataItem: {
+            /** Key */
+            key?: string | null;
+            /** Value */
+            value?: string | null;
+        };
+        /** MetricBody */
+        MetricBody: {
+            billable_metric: components["schemas"]["MetricIn"];
+        };
         /** MetricCreate */
         MetricCreate: {
             /**
@@ -3687,6 +4185,19 @@ export interface components {
             filters?: {
                 [key: string]: string[];
             };
+            /** Name */
+            name: string;
+        };
+        /** MetricIn */
+        MetricIn: {
+            /** Aggregation Type */
+            aggregation_type: string;
+            /** Code */
+            code: string;
+            /** Description */
+            description?: string | null;
+            /** Field Name */
+            field_name?: string | null;
             /** Name */
             name: string;
         };
@@ -4178,6 +4689,10 @@ export interface components {
              */
             status: "active" | "detached";
         };
+        /** PlanBody */
+        PlanBody: {
+            plan: components["schemas"]["PlanIn"];
+        };
         /** PlanCreate */
         PlanCreate: {
             /** Code */
@@ -4207,6 +4722,27 @@ export interface components {
              * @default 0
              */
             trial_days?: number;
+        };
+        /** PlanIn */
+        PlanIn: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Amount Currency */
+            amount_currency: string;
+            /** Charges */
+            charges?: components["schemas"]["ChargeIn"][] | null;
+            /** Code */
+            code: string;
+            /** Description */
+            description?: string | null;
+            /** Interval */
+            interval: string;
+            /** Name */
+            name: string;
+            /** Pay In Advance */
+            pay_in_advance?: boolean | null;
+            /** Trial Period */
+            trial_period?: string | number | null;
         };
         /** PlanOut */
         PlanOut: {
@@ -4798,6 +5334,10 @@ export interface components {
             /** Wallets */
             wallets: components["schemas"]["WalletStatementOut"][];
         };
+        /** SubscriptionBody */
+        SubscriptionBody: {
+            subscription: components["schemas"]["SubscriptionIn"];
+        };
         /** SubscriptionCancel */
         SubscriptionCancel: {
             /**
@@ -4837,6 +5377,17 @@ export interface components {
              * @description When the first period began (default now; not in the future, within one interval).
              */
             start_at?: string | null;
+        };
+        /** SubscriptionIn */
+        SubscriptionIn: {
+            /** External Customer Id */
+            external_customer_id: string;
+            /** External Id */
+            external_id?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Plan Code */
+            plan_code: string;
         };
         /** SubscriptionOut */
         SubscriptionOut: {
@@ -5541,6 +6092,10 @@ export interface components {
             /** Available */
             available: string;
         };
+        /** WalletBody */
+        WalletBody: {
+            wallet: components["schemas"]["WalletIn"];
+        };
         /** WalletCreate */
         WalletCreate: {
             /**
@@ -5557,6 +6112,27 @@ export interface components {
              * @example CREDITS
              */
             currency: string;
+        };
+        /** WalletIn */
+        WalletIn: {
+            /** Code */
+            code?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /** Expiration At */
+            expiration_at?: string | null;
+            /** External Customer Id */
+            external_customer_id?: string | null;
+            /** Granted Credits */
+            granted_credits?: string | number | null;
+            /** Name */
+            name?: string | null;
+            /** Paid Credits */
+            paid_credits?: string | number | null;
+            /** Priority */
+            priority?: number | null;
+            /** Rate Amount */
+            rate_amount?: string | number | null;
         };
         /** WalletOut */
         WalletOut: {
@@ -5614,6 +6190,21 @@ export interface components {
             /** Opening Balance */
             opening_balance: string;
         };
+        /** WalletTransactionBody */
+        WalletTransactionBody: {
+            wallet_transaction: components["schemas"]["WalletTransactionIn"];
+        };
+        /** WalletTransactionIn */
+        WalletTransactionIn: {
+            /** Granted Credits */
+            granted_credits?: string | number | null;
+            /** Paid Credits */
+            paid_credits?: string | number | null;
+            /** Voided Credits */
+            voided_credits?: string | number | null;
+            /** Wallet Id */
+            wallet_id: string;
+        };
         /** WalletUpdate */
         WalletUpdate: {
             /**
@@ -5642,7 +6233,14 @@ export interface components {
              * Events
              * @description The event types this endpoint receives.
              */
-            events: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[];
+            events: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached" | "wallet_transaction.created" | "wallet_transaction.updated" | "wallet.depleted_ongoing_balance" | "invoice.payment_status_updated")[];
+            /**
+             * Format
+             * @description standard: Standard Webhooks. lago: Lago's body {webhook_type, object_type, <object>} signed with X-Lago-Signature (base64 HMAC-SHA256 of the body, keyed with the secret), for code moved from Lago.
+             * @default standard
+             * @enum {string}
+             */
+            format?: "standard" | "lago";
             /**
              * Url
              * @description Where events are POSTed: an absolute http:// or https:// URL.
@@ -5680,6 +6278,8 @@ export interface components {
             disabled: boolean;
             /** Events */
             events: string[];
+            /** Format */
+            format: string;
             /** Id */
             id: string;
             /**
@@ -5714,7 +6314,7 @@ export interface components {
              */
             disabled?: boolean | null;
             /** Events */
-            events?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[] | null;
+            events?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached" | "wallet_transaction.created" | "wallet_transaction.updated" | "wallet.depleted_ongoing_balance" | "invoice.payment_status_updated")[] | null;
             /** Url */
             url?: string | null;
         };
@@ -5731,6 +6331,8 @@ export interface components {
             disabled: boolean;
             /** Events */
             events: string[];
+            /** Format */
+            format: string;
             /** Id */
             id: string;
             /**
@@ -5966,6 +6568,997 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    create_metric_api_v1_billable_metrics_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MetricBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_metric_api_v1_billable_metrics__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_metric_api_v1_billable_metrics__code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_customers_api_v1_customers_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upsert_customer_api_v1_customers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_customer_api_v1_customers__external_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_customer_api_v1_customers__external_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_current_usage_api_v1_customers__external_id__current_usage_get: {
+        parameters: {
+            query: {
+                external_subscription_id: string;
+            };
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_event_api_v1_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_events_api_v1_events_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventBatchBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    estimate_fees_api_v1_events_estimate_fees_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstimateBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_event_api_v1_events__transaction_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_invoices_api_v1_invoices_get: {
+        parameters: {
+            query?: {
+                external_customer_id?: string | null;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_invoice_api_v1_invoices__lago_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_invoice_api_v1_invoices__lago_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvoiceBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_invoice_api_v1_invoices__lago_id__download_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_plan_api_v1_plans_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_plan_api_v1_plans__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_plan_api_v1_plans__code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_subscriptions_api_v1_subscriptions_get: {
+        parameters: {
+            query: {
+                external_customer_id: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_subscription_api_v1_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_subscription_api_v1_subscriptions__external_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    terminate_subscription_api_v1_subscriptions__external_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_wallet_transactions_api_v1_wallet_transactions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalletTransactionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_wallets_api_v1_wallets_get: {
+        parameters: {
+            query: {
+                external_customer_id: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_wallet_api_v1_wallets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalletBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_wallet_api_v1_wallets__lago_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    terminate_wallet_api_v1_wallets__lago_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_wallet_transactions_api_v1_wallets__lago_id__wallet_transactions_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -10240,7 +11833,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only events of this type. */
-                type?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached") | null;
+                type?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached" | "wallet_transaction.created" | "wallet_transaction.updated" | "wallet.depleted_ongoing_balance" | "invoice.payment_status_updated") | null;
                 /** @description Items per page, newest first. */
                 limit?: number;
                 /** @description Cursor: the id of the last item of the previous page. */
