@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from creditflow import __version__
 from creditflow.app import create_app
 from creditflow.config import Settings
 
@@ -64,3 +65,15 @@ async def test_ready_is_503_when_the_database_cannot_be_reached(tmp_path):
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert live.status_code == 200
+
+
+async def test_the_base_url_names_the_service_and_links_the_docs_without_a_key(app):
+    async with _anonymous(app) as http:
+        response = await http.get("/")
+        docs = await http.get(response.json()["links"]["docs"])
+        ready = await http.get(response.json()["links"]["ready"])
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "creditflow"
+    assert body["version"] == __version__
+    assert docs.status_code == 200 and ready.status_code == 200

@@ -56,10 +56,18 @@ V1_PATHS = {
     "/v1/events/{event_id}": {"get"},
     "/v1/events/{event_id}/refund": {"post"},
     "/v1/customers/{customer}/usage": {"get"},
+    "/v1/customers/{customer}/statements/{month}": {"get"},
+    "/v1/customers/{customer}/statements/{month}/pdf": {"get"},
     "/v1/authorize": {"post"},
     "/v1/budgets": {"get", "post"},
     "/v1/budgets/{budget_id}": {"get", "patch"},
     "/v1/budgets/{budget_id}/archive": {"post"},
+    "/v1/budgets/{budget_id}/reset": {"post"},
+    "/v1/coupons": {"get", "post"},
+    "/v1/coupons/{coupon}": {"get"},
+    "/v1/coupons/{coupon}/archive": {"post"},
+    "/v1/coupons/{coupon}/redemptions": {"get"},
+    "/v1/coupons/{coupon}/preview": {"post"},
     "/v1/alerts": {"get"},
     "/v1/invoices": {"get"},
     "/v1/invoices/{invoice_id}": {"get"},
@@ -81,6 +89,7 @@ V1_PATHS = {
     "/v1/plans/{plan}/archive": {"post"},
     "/v1/subscriptions": {"get", "post"},
     "/v1/subscriptions/{subscription_id}": {"get"},
+    "/v1/subscriptions/{subscription_id}/usage": {"get"},
     "/v1/subscriptions/{subscription_id}/cancel": {"post"},
     "/v1/subscriptions/{subscription_id}/change": {"post"},
     "/v1/reports/daily": {"get"},
@@ -127,7 +136,7 @@ async def test_openapi_lists_every_v1_path_and_method(spec):
 
 
 async def test_openapi_lists_the_health_probes(spec):
-    assert {"/health/live", "/health/ready"} <= set(spec["paths"])
+    assert {"/", "/health/live", "/health/ready"} <= set(spec["paths"])
 
 
 async def test_every_v1_operation_declares_the_bearer_key(spec):

@@ -20,6 +20,7 @@ from creditflow.budgets.endpoints import alerts_router
 from creditflow.budgets.endpoints import router as budgets_router
 from creditflow.clock import Clock, SystemClock
 from creditflow.config import Settings
+from creditflow.coupons.endpoints import router as coupons_router
 from creditflow.customers.endpoints import router as customers_router
 from creditflow.db.engine import create_engine
 from creditflow.debits.endpoints import debit_fast_path, render_debit, set_debit_actor
@@ -27,6 +28,7 @@ from creditflow.debits.endpoints import hot_router as debits_hot_router
 from creditflow.debits.endpoints import router as debits_router
 from creditflow.exports.endpoints import router as exports_router
 from creditflow.grants.endpoints import router as grants_router
+from creditflow.health import root_router
 from creditflow.health import router as health_router
 from creditflow.holds.endpoints import router as holds_router
 from creditflow.http.errors import install_error_handlers
@@ -52,6 +54,7 @@ from creditflow.portal.endpoints import router as portal_api_router
 from creditflow.portal.pages import install_portal
 from creditflow.ratelimit import create_rate_limiter
 from creditflow.reports.endpoints import router as reports_router
+from creditflow.statements.endpoints import router as statements_router
 from creditflow.subscriptions.endpoints import plans_router
 from creditflow.subscriptions.endpoints import router as subscriptions_router
 from creditflow.topups.endpoints import gateway_router as topups_gateway_router
@@ -120,13 +123,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.audit_rules = AUDIT_RULES
     install_error_handlers(app)
     for router in (
-        health_router, metrics_router, customers_router, wallets_router, grants_router, debits_hot_router,
-        debits_router, holds_router, metering_router, invoices_router,
+        root_router, health_router, metrics_router, customers_router, wallets_router, grants_router,
+        debits_hot_router, debits_router, holds_router, metering_router, invoices_router,
         transactions_router, api_keys_router, api_keys_verify_router, authorize_router, budgets_router,
         alerts_router, packages_router, topups_router, topups_gateway_router, webhooks_router,
         payment_methods_router, payment_methods_gateway_router, plans_router,
         subscriptions_router, reports_router, balance_alerts_router, auto_topups_router,
-        webhook_endpoints_router, webhook_events_router, webhook_event_types_router, audit_router,
+        coupons_router, statements_router, webhook_endpoints_router, webhook_events_router,
+        webhook_event_types_router, audit_router,
         exports_router, portal_sessions_router, portal_api_router, portal_gateway_router,
         lago_router, lago_money_router,
     ):

@@ -1,4 +1,5 @@
-"""Settings: every knob is a CREDITFLOW_* environment variable."""
+"""Settings: every knob is a CREDITFLOW_* environment variable, also read from a `.env` file in the working
+directory (a variable set in the environment wins over the file)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from creditflow.money import normalize_unit
+from creditflow.money import PositiveAmount, Unit, normalize_unit
 from creditflow.topups.rules import DEFAULT_TOPUP_RULES, TopupRule, check_rule_currencies
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CREDITFLOW_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CREDITFLOW_", extra="ignore", env_file=".env", env_file_encoding="utf-8"
+    )
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./creditflow.db",
@@ -54,6 +57,12 @@ class Settings(BaseSettings):
     seller_tax_id: str | None = Field(default=None, description="Your VAT, GST or NPWP number.")
     seller_email: str | None = Field(default=None, description="The billing contact printed on invoices.")
     seller_timezone: str = Field(default="UTC", description="Time zone whose calendar year numbers invoices.")
+    invoice_net_terms_days: int = Field(
+        default=30, ge=0, le=365, description="Days an invoice with something due may stay unpaid (per customer too)."
+    )
+    invoice_overdue_hour: int = Field(
+        default=9, ge=0, le=23, description="The hour of the seller's day at which unpaid invoices become overdue."
+    )
     invoice_number_prefix: str = Field(
         default="CF", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$", description="CF gives CF-2026-000042."
     )
@@ -89,6 +98,14 @@ class Settings(BaseSettings):
     topup_expires_in: int = Field(default=3600, ge=60, description="Seconds a top-up's checkout stays payable.")
     topup_reconcile_after_minutes: int = Field(
         default=15, ge=1, description="Pending top-ups older than this are checked with their gateway."
+    )
+
+    auto_create_customers: bool = Field(
+        default=False, description="POST /v1/events and /v1/authorize create an unknown customer (default currency)."
+    )
+    low_balance_thresholds: dict[Unit, PositiveAmount] = Field(
+        default_factory=dict,
+        description='JSON keyed by unit, {"INR": "50", "IDR": "10000"}: the low-balance alert of every new wallet.',
     )
 
     smtp_host: str | None = Field(default=None, description="SMTP server for emails; unset: none are sent.")

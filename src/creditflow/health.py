@@ -1,4 +1,4 @@
-"""Liveness and readiness probes (no authentication)."""
+"""Liveness and readiness probes, and the service's front door `GET /` (no authentication)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditflow.db.migrate import alembic_config
 
+from creditflow import __version__
+
 router = APIRouter(prefix="/health", tags=["health"])
+root_router = APIRouter(tags=["health"])
+
+
+@root_router.get("/")
+async def service_index() -> dict[str, object]:
+    """What answers here: a newcomer opening the base URL finds the documentation rather than a 404."""
+    return {
+        "name": "creditflow", "version": __version__,
+        "links": {"docs": "/docs", "openapi": "/openapi.json", "ready": "/health/ready", "live": "/health/live"},
+    }
 
 
 @cache

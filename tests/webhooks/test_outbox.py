@@ -33,7 +33,7 @@ def test_the_catalogue_has_every_event_type_the_issue_asks_for():
     asked = {
         "customer.created", "wallet.low_balance", "wallet.depleted", "credit_grant.expired", "topup.paid",
         "topup.failed", "topup.expired", "topup.refunded", "topup.disputed", "invoice.created", "invoice.paid",
-        "invoice.voided", "subscription.created", "subscription.renewed", "subscription.past_due",
+        "invoice.voided", "invoice.overdue", "subscription.created", "subscription.renewed", "subscription.past_due",
         "subscription.suspended", "subscription.canceled", "budget.threshold_reached", "budget.exceeded",
         "hold.expired", "auto_topup.succeeded", "auto_topup.failed", "payment_method.saved",
         "payment_method.detached",

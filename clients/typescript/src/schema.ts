@@ -4,6 +4,415 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service Index
+         * @description What answers here: a newcomer opening the base URL finds the documentation rather than a 404.
+         */
+        get: operations["service_index__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billable_metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Metric */
+        post: operations["create_metric_api_v1_billable_metrics_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billable_metrics/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Metric */
+        get: operations["find_metric_api_v1_billable_metrics__code__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Metric
+         * @description Archived: no new events or charges; what it recorded stays.
+         */
+        delete: operations["delete_metric_api_v1_billable_metrics__code__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Customers */
+        get: operations["list_customers_api_v1_customers_get"];
+        put?: never;
+        /**
+         * Upsert Customer
+         * @description Create the customer, or update the one with this external_id (Lago's upsert).
+         */
+        post: operations["upsert_customer_api_v1_customers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{external_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Customer */
+        get: operations["find_customer_api_v1_customers__external_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Customer
+         * @description Refused (422) with a balance, holds or an open invoice; otherwise personal fields are erased, the ledger kept.
+         */
+        delete: operations["delete_customer_api_v1_customers__external_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{external_id}/current_usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customer Current Usage */
+        get: operations["customer_current_usage_api_v1_customers__external_id__current_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Event
+         * @description A duplicate transaction_id for the same subscription is a 422 value_already_exist, as in Lago.
+         */
+        post: operations["create_event_api_v1_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Events
+         * @description Up to 100 events, all or nothing; errors keyed by index.
+         */
+        post: operations["create_events_api_v1_events_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/estimate_fees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Estimate Fees
+         * @description What an event would cost now; nothing is recorded or charged.
+         */
+        post: operations["estimate_fees_api_v1_events_estimate_fees_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{transaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Event */
+        get: operations["find_event_api_v1_events__transaction_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Invoices */
+        get: operations["list_invoices_api_v1_invoices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{lago_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Invoice */
+        get: operations["find_invoice_api_v1_invoices__lago_id__get"];
+        /**
+         * Update Invoice
+         * @description payment_status succeeded credits a wallet top-up's credits, once.
+         */
+        put: operations["update_invoice_api_v1_invoices__lago_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{lago_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Download Invoice
+         * @description The file_url is creditflow's own PDF of the invoice (GET /v1/invoices/{id}/pdf, operator key).
+         */
+        post: operations["download_invoice_api_v1_invoices__lago_id__download_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Plan */
+        post: operations["create_plan_api_v1_plans_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Plan */
+        get: operations["find_plan_api_v1_plans__code__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Plan
+         * @description Archived: no new subscriptions; existing ones go on.
+         */
+        delete: operations["delete_plan_api_v1_plans__code__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Subscriptions */
+        get: operations["list_subscriptions_api_v1_subscriptions_get"];
+        put?: never;
+        /**
+         * Create Subscription
+         * @description Always created; a first fee the balance cannot pay leaves it past_due, as Lago would.
+         */
+        post: operations["create_subscription_api_v1_subscriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{external_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Subscription */
+        get: operations["find_subscription_api_v1_subscriptions__external_id__get"];
+        put?: never;
+        post?: never;
+        /** Terminate Subscription */
+        delete: operations["terminate_subscription_api_v1_subscriptions__external_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallet_transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Wallet Transactions
+         * @description Paid credits: a pending transaction and an invoice; granted credits: settled now. Send an Idempotency-Key
+         *     to make a top-up safe to retry.
+         */
+        post: operations["create_wallet_transactions_api_v1_wallet_transactions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Wallets */
+        get: operations["list_wallets_api_v1_wallets_get"];
+        put?: never;
+        /**
+         * Create Wallet
+         * @description Granted credits show at once; paid credits once their invoice is paid.
+         */
+        post: operations["create_wallet_api_v1_wallets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallets/{lago_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find Wallet
+         * @description Balances read from the ledger now: the ongoing balance is exact after every event.
+         */
+        get: operations["find_wallet_api_v1_wallets__lago_id__get"];
+        put?: never;
+        post?: never;
+        /** Terminate Wallet */
+        delete: operations["terminate_wallet_api_v1_wallets__lago_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallets/{lago_id}/wallet_transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Wallet Transactions */
+        get: operations["list_wallet_transactions_api_v1_wallets__lago_id__wallet_transactions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -74,6 +483,26 @@ export interface paths {
          *     An unknown, revoked or expired key answers 200 `{valid: false, reason: "invalid_key"}`.
          */
         post: operations["verify_api_key_v1_api_keys_verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit_events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Events
+         * @description Newest first.
+         */
+        get: operations["list_audit_events_v1_audit_events_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -163,6 +592,124 @@ export interface paths {
          * @description Stop enforcing and counting; the budget and its alerts stay readable.
          */
         post: operations["archive_budget_v1_budgets__budget_id__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/budgets/{budget_id}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Budget
+         * @description Start a new period now (spent 0) that ends where the calendar period would; recorded with the operator
+         *     key that asked, and `reset_at` shows when. Active holds keep reserving in the period they were placed in.
+         */
+        post: operations["reset_budget_v1_budgets__budget_id__reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Coupons */
+        get: operations["list_coupons_v1_coupons_get"];
+        put?: never;
+        /**
+         * Create Coupon
+         * @description A coupon or promotion code, redeemed through `coupon` on POST /v1/topups.
+         */
+        post: operations["create_coupon_v1_coupons_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Coupon
+         * @description `coupon` is the id or the code.
+         */
+        get: operations["get_coupon_v1_coupons__coupon__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive Coupon */
+        post: operations["archive_coupon_v1_coupons__coupon__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Coupon
+         * @description What the coupon would do to a top-up of `amount`, priced by the currency's rules; nothing is reserved.
+         *     Refused with the error a top-up would get (coupon_invalid, coupon_expired, coupon_exhausted,
+         *     coupon_not_applicable). Rounded to the invoice's minor unit (a gateway with a coarser unit rounds to its own).
+         */
+        post: operations["preview_coupon_v1_coupons__coupon__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{coupon}/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Redemptions */
+        get: operations["list_redemptions_v1_coupons__coupon__redemptions_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -397,6 +944,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer}/portal_sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Portal Session
+         * @description A single-use link that opens the customer's portal; send the customer's browser to `url`.
+         */
+        post: operations["create_portal_session_v1_customers__customer__portal_sessions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer}/statements/{month}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Statement
+         * @description `month` is YYYY-MM in the customer's time zone. Per wallet: opening balance, the month's movements by
+         *     category, closing balance (opening + movements = closing, exactly); and the usage by metric. Available once
+         *     the month and CREDITFLOW_EVENTS_LATE_WINDOW_HOURS after it are over (409 statement_not_ready before).
+         */
+        get: operations["get_statement_v1_customers__customer__statements__month__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer}/statements/{month}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Statement Pdf
+         * @description The same statement as a PDF.
+         */
+        get: operations["get_statement_pdf_v1_customers__customer__statements__month__pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{customer}/usage": {
         parameters: {
             query?: never;
@@ -599,6 +1208,9 @@ export interface paths {
         /**
          * Create Event
          * @description Record one usage event; count and sum metrics are rated and charged in the same transaction.
+         *
+         *     With CREDITFLOW_AUTO_CREATE_CUSTOMERS, an unknown `customer` is created (external_id, default currency)
+         *     and kept even when the event is refused.
          */
         post: operations["create_event_v1_events_post"];
         delete?: never;
@@ -684,6 +1296,106 @@ export interface paths {
          * @description Refund what is left of the event's charge, to the lots it came from (see debit refunds).
          */
         post: operations["refund_event_endpoint_v1_events__event_id__refund_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/customers.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Customers
+         * @description Every customer, as GET /v1/customers.
+         */
+        get: operations["export_customers_v1_exports_customers_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/events.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Events
+         * @description As GET /v1/events.
+         */
+        get: operations["export_events_v1_exports_events_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/invoices.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Invoices
+         * @description As GET /v1/invoices; lines and tax lines as JSON cells.
+         */
+        get: operations["export_invoices_v1_exports_invoices_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/topups.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Topups
+         * @description As GET /v1/topups.
+         */
+        get: operations["export_topups_v1_exports_topups_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/transactions.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Transactions
+         * @description As GET /v1/transactions; each operation's transfers in one JSON cell.
+         */
+        get: operations["export_transactions_v1_exports_transactions_csv_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1016,6 +1728,314 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/portal/api_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Api Keys */
+        get: operations["list_own_api_keys_v1_portal_api_keys_get"];
+        put?: never;
+        /**
+         * Create Own Api Key
+         * @description A new key for this customer, read-only on /v1/portal; `key` is shown in this answer only.
+         */
+        post: operations["create_own_api_key_v1_portal_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/api_keys/{api_key_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke Own Api Key */
+        post: operations["revoke_own_api_key_v1_portal_api_keys__api_key_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Customer */
+        get: operations["get_own_customer_v1_portal_customer_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Gateways
+         * @description The gateways a customer may pay with (the sandbox only when the operator allows it).
+         */
+        get: operations["list_gateways_v1_portal_gateways_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Invoices */
+        get: operations["list_own_invoices_v1_portal_invoices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/invoices/{invoice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Invoice */
+        get: operations["get_own_invoice_v1_portal_invoices__invoice_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/invoices/{invoice_id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Invoice Pdf */
+        get: operations["get_own_invoice_pdf_v1_portal_invoices__invoice_id__pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Api Login */
+        post: operations["api_login_v1_portal_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Packages */
+        get: operations["list_packages_v1_portal_packages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Api Signup
+         * @description Create an account; answers a session token (and the first API key, once, when configured).
+         */
+        post: operations["api_signup_v1_portal_signup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Subscriptions */
+        get: operations["list_own_subscriptions_v1_portal_subscriptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/subscriptions/{subscription_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Own Subscription
+         * @description Cancel at the end of the current period: what was paid for stays usable until then.
+         */
+        post: operations["cancel_own_subscription_v1_portal_subscriptions__subscription_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/topups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Own Topup
+         * @description Buy credits: the same top-up as POST /v1/topups, for this customer, on a gateway the portal offers.
+         */
+        post: operations["create_own_topup_v1_portal_topups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/topups/{topup_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Own Topup */
+        get: operations["get_own_topup_v1_portal_topups__topup_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Transactions */
+        get: operations["list_own_transactions_v1_portal_transactions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Own Usage
+         * @description The same report as the operator's GET /v1/customers/{customer}/usage.
+         */
+        get: operations["own_usage_v1_portal_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/wallets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Own Wallets */
+        get: operations["list_own_wallets_v1_portal_wallets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/prices": {
         parameters: {
             query?: never;
@@ -1092,6 +2112,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Summary
+         * @description Per bucket (in the seller's time zone, CREDITFLOW_SELLER_TIMEZONE) and unit: revenue, tax, top-ups,
+         *     credits granted, consumed, expired and refunded, balances and holds at the end, customers, MRR and the top
+         *     10 customers by spend. Each figure is defined in the README (Reports).
+         */
+        get: operations["summary_v1_reports_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -1159,6 +2201,27 @@ export interface paths {
         put?: never;
         /** Change Plan */
         post: operations["change_plan_v1_subscriptions__subscription_id__change_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Subscription Usage
+         * @description Usage in the subscription's current billing period so far, per metric, priced as the plan prices it (the
+         *     plan's usage prices, else the customer's own or the default, as events are charged).
+         */
+        get: operations["subscription_usage_v1_subscriptions__subscription_id__usage_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1314,6 +2377,27 @@ export interface paths {
          * @description Change url, events, description, or disable it (pending deliveries wait until it is enabled).
          */
         patch: operations["update_webhook_endpoint_v1_webhook_endpoints__endpoint_id__patch"];
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{endpoint_id}/rotate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Webhook Endpoint Secret
+         * @description A new signing secret, returned here; requests are signed with both the new and the previous secret for
+         *     24 hours (until `previous_secret_expires_at`), then with the new one only.
+         */
+        post: operations["rotate_webhook_endpoint_secret_v1_webhook_endpoints__endpoint_id__rotate_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/webhook_event_types": {
@@ -1478,6 +2562,11 @@ export interface components {
             name: string;
             /** @description Enforced by verify; default: unlimited. */
             rate_limit?: components["schemas"]["RateLimit"] | null;
+            /**
+             * Scopes
+             * @description "manage": the key may also make changes on /v1/portal; default read-only.
+             */
+            scopes?: "manage"[];
         };
         /** ApiKeyCreated */
         ApiKeyCreated: {
@@ -1513,6 +2602,8 @@ export interface components {
             rate_limit: components["schemas"]["RateLimit"] | null;
             /** Revoked At */
             revoked_at: string | null;
+            /** Scopes */
+            scopes: string[];
             /**
              * Status
              * @enum {string}
@@ -1548,11 +2639,70 @@ export interface components {
             rate_limit: components["schemas"]["RateLimit"] | null;
             /** Revoked At */
             revoked_at: string | null;
+            /** Scopes */
+            scopes: string[];
             /**
              * Status
              * @enum {string}
              */
             status: "active" | "revoked" | "expired";
+        };
+        /**
+         * AppliesTo
+         * @enum {string}
+         */
+        AppliesTo: "topups" | "subscriptions" | "both";
+        /** AuditActor */
+        AuditActor: {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @description operator_key, console_user, cli or system.
+             */
+            type: string;
+        };
+        /** AuditEventOut */
+        AuditEventOut: {
+            /**
+             * Action
+             * @example credit_grant.create
+             */
+            action: string;
+            actor: components["schemas"]["AuditActor"];
+            /**
+             * Changes
+             * @description {field: {before, after}} for each field the action changed; secrets are [redacted].
+             */
+            changes: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Object
+             * @default audit_event
+             * @constant
+             */
+            object?: "audit_event";
+            /**
+             * Request Id
+             * @description The request's Idempotency-Key, when it sent one.
+             */
+            request_id: string | null;
+            /** Resource Id */
+            resource_id: string | null;
+            /** Resource Type */
+            resource_type: string;
         };
         /** AuthorizeAnswer */
         AuthorizeAnswer: {
@@ -1880,6 +3030,11 @@ export interface components {
             /** Period */
             period: string;
             /**
+             * Reset At
+             * @description The last manual reset, where the current period began.
+             */
+            reset_at: string | null;
+            /**
              * Status
              * @enum {string}
              */
@@ -2007,6 +3162,19 @@ export interface components {
             /** Last4 */
             last4: string | null;
         };
+        /** ChargeIn */
+        ChargeIn: {
+            /** Billable Metric Id */
+            billable_metric_id: string;
+            /** Charge Model */
+            charge_model: string;
+            /** Invoice Display Name */
+            invoice_display_name?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** ChargeOut */
         ChargeOut: {
             /**
@@ -2048,6 +3216,191 @@ export interface components {
             /** Currency */
             currency: string;
         };
+        /** CouponCreate */
+        CouponCreate: {
+            /** @default topups */
+            applies_to?: components["schemas"]["AppliesTo"];
+            /** Bonus Expires In Days */
+            bonus_expires_in_days?: number | null;
+            /**
+             * Code
+             * @description What customers type; matched without regard to case.
+             */
+            code: string;
+            /**
+             * Currency
+             * @description Required for amount_off and bonus_credits (the credits' unit) and with min_amount.
+             */
+            currency?: string | null;
+            /**
+             * Customers
+             * @description Only these customers.
+             */
+            customers?: string[] | null;
+            /**
+             * @description Subscriptions: the first charged period, duration_periods of them, or all.
+             * @default once
+             */
+            duration?: components["schemas"]["Duration"];
+            /** Duration Periods */
+            duration_periods?: number | null;
+            kind: components["schemas"]["CouponKind"];
+            /**
+             * Max Redemptions
+             * @description Across all customers; unset: no limit.
+             */
+            max_redemptions?: number | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: string;
+            };
+            /**
+             * Min Amount
+             * @description The smallest purchase, before the discount (bonus_credits: credits bought).
+             */
+            min_amount?: string | null;
+            /**
+             * Per Customer Limit
+             * @default 1
+             */
+            per_customer_limit?: number;
+            /** Valid From */
+            valid_from?: string | null;
+            /** Valid Until */
+            valid_until?: string | null;
+            /**
+             * Value
+             * @description percent_off: the percentage ("10" is 10%); amount_off: money off; bonus_credits: credits given.
+             * @example 12.50
+             */
+            value: string;
+        };
+        /**
+         * CouponKind
+         * @enum {string}
+         */
+        CouponKind: "percent_off" | "amount_off" | "bonus_credits";
+        /** CouponOut */
+        CouponOut: {
+            applies_to: components["schemas"]["AppliesTo"];
+            /** Archived At */
+            archived_at: string | null;
+            /** Bonus Expires In Days */
+            bonus_expires_in_days: number | null;
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string | null;
+            /** Customers */
+            customers: string[] | null;
+            duration: components["schemas"]["Duration"];
+            /** Duration Periods */
+            duration_periods: number | null;
+            /** Id */
+            id: string;
+            kind: components["schemas"]["CouponKind"];
+            /** Max Redemptions */
+            max_redemptions: number | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: string;
+            };
+            /** Min Amount */
+            min_amount: string | null;
+            /**
+             * Object
+             * @default coupon
+             * @constant
+             */
+            object?: "coupon";
+            /** Per Customer Limit */
+            per_customer_limit: number;
+            status: components["schemas"]["CouponStatus"];
+            /**
+             * Times Redeemed
+             * @description Redemptions taken: reserved by open checkouts plus redeemed.
+             */
+            times_redeemed: number;
+            /** Valid From */
+            valid_from: string | null;
+            /** Valid Until */
+            valid_until: string | null;
+            /** Value */
+            value: string;
+        };
+        /** CouponPreviewOut */
+        CouponPreviewOut: {
+            /** Amount */
+            amount: string;
+            /**
+             * Bonus Credits
+             * @description The currency's bonus tiers plus the coupon's bonus credits.
+             */
+            bonus_credits: string;
+            /** Coupon */
+            coupon: string;
+            /** Credit Unit */
+            credit_unit: string;
+            /** Credits */
+            credits: string;
+            /** Currency */
+            currency: string;
+            /** Discount */
+            discount: string;
+            /**
+             * Object
+             * @default coupon_preview
+             * @constant
+             */
+            object?: "coupon_preview";
+            /**
+             * Subtotal
+             * @description Net of tax and discount: the credits' cost basis.
+             */
+            subtotal: string;
+            /** Tax */
+            tax: string;
+            /**
+             * Total
+             * @description What the customer would pay.
+             */
+            total: string;
+        };
+        /** CouponPreviewRequest */
+        CouponPreviewRequest: {
+            /**
+             * Amount
+             * @description The top-up as asked, before the discount and any exclusive tax.
+             * @example 12.50
+             */
+            amount: string;
+            /**
+             * Currency
+             * @description Currency or credit unit.
+             * @example USD
+             * @example CREDITS
+             */
+            currency: string;
+            /**
+             * Customer
+             * @description Customer id or external_id.
+             */
+            customer: string;
+        };
+        /**
+         * CouponStatus
+         * @enum {string}
+         */
+        CouponStatus: "active" | "archived";
+        /** CustomerBody */
+        CustomerBody: {
+            customer: components["schemas"]["CustomerIn"];
+        };
         /** CustomerCreate */
         CustomerCreate: {
             /**
@@ -2075,11 +3428,32 @@ export interface components {
             };
             /** Name */
             name?: string | null;
+            /** Net Terms Days */
+            net_terms_days?: number | null;
             /**
              * Timezone
              * @default UTC
              */
             timezone?: string;
+        };
+        /** CustomerIn */
+        CustomerIn: {
+            /** Currency */
+            currency?: string | null;
+            /** Email */
+            email?: string | null;
+            /** External Id */
+            external_id: string;
+            /** Firstname */
+            firstname?: string | null;
+            /** Lastname */
+            lastname?: string | null;
+            /** Metadata */
+            metadata?: components["schemas"]["MetadataItem"][] | null;
+            /** Name */
+            name?: string | null;
+            /** Timezone */
+            timezone?: string | null;
         };
         /** CustomerOut */
         CustomerOut: {
@@ -2102,6 +3476,11 @@ export interface components {
             };
             /** Name */
             name: string | null;
+            /**
+             * Net Terms Days
+             * @description null: CREDITFLOW_INVOICE_NET_TERMS_DAYS applies.
+             */
+            net_terms_days: number | null;
             /**
              * Object
              * @default customer
@@ -2129,6 +3508,11 @@ export interface components {
             } | null;
             /** Name */
             name?: string | null;
+            /**
+             * Net Terms Days
+             * @description null: back to the configured default.
+             */
+            net_terms_days?: number | null;
             /** Timezone */
             timezone?: string | null;
         };
@@ -2302,12 +3686,54 @@ export interface components {
              */
             source: "grant" | "overdraft";
         };
+        /**
+         * Duration
+         * @description How many of a subscription's charged periods the discount applies to.
+         * @enum {string}
+         */
+        Duration: "once" | "repeating" | "forever";
+        /** EstimateBody */
+        EstimateBody: {
+            event: components["schemas"]["EstimateIn"];
+        };
+        /**
+         * EstimateIn
+         * @description An event to price, never recorded: Lago does not ask for its transaction_id.
+         */
+        EstimateIn: {
+            /** Code */
+            code: string;
+            /** External Customer Id */
+            external_customer_id?: string | null;
+            /** External Subscription Id */
+            external_subscription_id?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Timestamp */
+            timestamp?: string | number | null;
+            /**
+             * Transaction Id
+             * @default estimate
+             */
+            transaction_id?: string;
+        };
+        /** EventBatchBody */
+        EventBatchBody: {
+            /** Events */
+            events: components["schemas"]["EventIn"][];
+        };
         /** EventBatchCreate */
         EventBatchCreate: {
             /** Events */
             events: {
                 [key: string]: unknown;
             }[];
+        };
+        /** EventBody */
+        EventBody: {
+            event: components["schemas"]["EventIn"];
         };
         /** EventCreate */
         EventCreate: {
@@ -2339,6 +3765,23 @@ export interface components {
              * Transaction Id
              * @description Your unique id for this event.
              */
+            transaction_id: string;
+        };
+        /** EventIn */
+        EventIn: {
+            /** Code */
+            code: string;
+            /** External Customer Id */
+            external_customer_id?: string | null;
+            /** External Subscription Id */
+            external_subscription_id?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Timestamp */
+            timestamp?: string | number | null;
+            /** Transaction Id */
             transaction_id: string;
         };
         /** EventOut */
@@ -2391,6 +3834,12 @@ export interface components {
             transaction_id: string;
             wallet?: components["schemas"]["WalletAvailable"] | null;
         };
+        /**
+         * Flow
+         * @description The page an operator-minted link opens.
+         * @enum {string}
+         */
+        Flow: "overview" | "topup" | "api_keys" | "usage" | "invoices";
         /** GrantCreate */
         GrantCreate: {
             /**
@@ -2478,6 +3927,11 @@ export interface components {
             /** Wallet */
             wallet: string;
         };
+        /**
+         * GroupBy
+         * @enum {string}
+         */
+        GroupBy: "day" | "week" | "month";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -2593,6 +4047,15 @@ export interface components {
             /** Rollover */
             rollover: boolean;
         };
+        /** InvoiceBody */
+        InvoiceBody: {
+            invoice: components["schemas"]["InvoiceIn"];
+        };
+        /** InvoiceIn */
+        InvoiceIn: {
+            /** Payment Status */
+            payment_status?: string | null;
+        };
         /** InvoiceOut */
         InvoiceOut: {
             /**
@@ -2613,6 +4076,11 @@ export interface components {
             customer: string;
             /** Description */
             description: string | null;
+            /**
+             * Due At
+             * @description Finalized with an amount due: when payment is due (finalization + the customer's net terms).
+             */
+            due_at: string | null;
             /** Finalized At */
             finalized_at: string | null;
             /** Id */
@@ -2638,6 +4106,11 @@ export interface components {
             paid_at: string | null;
             /** Paid Via */
             paid_via: string | null;
+            /**
+             * Payment Overdue
+             * @description Unpaid past due_at (set by the daily overdue job); the status stays.
+             */
+            payment_overdue: boolean;
             /** Payment Reference */
             payment_reference: string | null;
             /** @description As it was when the invoice was finalized. */
@@ -2686,6 +4159,17 @@ export interface components {
             /** Remaining */
             remaining: string;
         };
+        /** MetadataItem */
+        MetadataItem: {
+            /** Key */
+            key?: string | null;
+            /** Value */
+            value?: string | null;
+        };
+        /** MetricBody */
+        MetricBody: {
+            billable_metric: components["schemas"]["MetricIn"];
+        };
         /** MetricCreate */
         MetricCreate: {
             /**
@@ -2701,6 +4185,19 @@ export interface components {
             filters?: {
                 [key: string]: string[];
             };
+            /** Name */
+            name: string;
+        };
+        /** MetricIn */
+        MetricIn: {
+            /** Aggregation Type */
+            aggregation_type: string;
+            /** Code */
+            code: string;
+            /** Description */
+            description?: string | null;
+            /** Field Name */
+            field_name?: string | null;
             /** Name */
             name: string;
         };
@@ -2735,6 +4232,30 @@ export interface components {
             object?: "metric";
             /** Status */
             status: string;
+        };
+        /** MetricUsageOut */
+        MetricUsageOut: {
+            /**
+             * Cost
+             * @description Charged for the month's events, net of refunds (the usage movement's detail).
+             */
+            cost: string;
+            /** Currency */
+            currency: string;
+            /** Events */
+            events: number;
+            /** Metric */
+            metric: string;
+        };
+        /** NextExpiry */
+        NextExpiry: {
+            /** Amount */
+            amount: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /** PackageCreate */
         PackageCreate: {
@@ -2842,10 +4363,34 @@ export interface components {
              */
             object?: string;
         };
+        /** Page[AuditEventOut] */
+        Page_AuditEventOut_: {
+            /** Data */
+            data: components["schemas"]["AuditEventOut"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
         /** Page[BudgetOut] */
         Page_BudgetOut_: {
             /** Data */
             data: components["schemas"]["BudgetOut"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[CouponOut] */
+        Page_CouponOut_: {
+            /** Data */
+            data: components["schemas"]["CouponOut"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -2962,10 +4507,58 @@ export interface components {
              */
             object?: string;
         };
+        /** Page[PortalInvoice] */
+        Page_PortalInvoice_: {
+            /** Data */
+            data: components["schemas"]["PortalInvoice"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[PortalPackage] */
+        Page_PortalPackage_: {
+            /** Data */
+            data: components["schemas"]["PortalPackage"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[PortalTransaction] */
+        Page_PortalTransaction_: {
+            /** Data */
+            data: components["schemas"]["PortalTransaction"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
         /** Page[PriceOut] */
         Page_PriceOut_: {
             /** Data */
             data: components["schemas"]["creditflow__metering__schemas__PriceOut"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Object
+             * @default list
+             */
+            object?: string;
+        };
+        /** Page[RedemptionOut] */
+        Page_RedemptionOut_: {
+            /** Data */
+            data: components["schemas"]["RedemptionOut"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -3096,6 +4689,10 @@ export interface components {
              */
             status: "active" | "detached";
         };
+        /** PlanBody */
+        PlanBody: {
+            plan: components["schemas"]["PlanIn"];
+        };
         /** PlanCreate */
         PlanCreate: {
             /** Code */
@@ -3125,6 +4722,27 @@ export interface components {
              * @default 0
              */
             trial_days?: number;
+        };
+        /** PlanIn */
+        PlanIn: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Amount Currency */
+            amount_currency: string;
+            /** Charges */
+            charges?: components["schemas"]["ChargeIn"][] | null;
+            /** Code */
+            code: string;
+            /** Description */
+            description?: string | null;
+            /** Interval */
+            interval: string;
+            /** Name */
+            name: string;
+            /** Pay In Advance */
+            pay_in_advance?: boolean | null;
+            /** Trial Period */
+            trial_period?: string | number | null;
         };
         /** PlanOut */
         PlanOut: {
@@ -3184,6 +4802,319 @@ export interface components {
              * @example CREDITS
              */
             currency: string;
+        };
+        /** PortalApiKeyCreate */
+        PortalApiKeyCreate: {
+            /** Name */
+            name: string;
+            rate_limit?: components["schemas"]["RateLimit"] | null;
+        };
+        /** PortalCustomer */
+        PortalCustomer: {
+            /** Currency */
+            currency: string;
+            /** Email */
+            email: string | null;
+            /** External Id */
+            external_id: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+            /**
+             * Object
+             * @default customer
+             * @constant
+             */
+            object?: "customer";
+            /** Timezone */
+            timezone: string;
+        };
+        /** PortalInvoice */
+        PortalInvoice: {
+            /** Amount Due */
+            amount_due: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Description */
+            description: string | null;
+            /** Finalized At */
+            finalized_at: string | null;
+            /** Id */
+            id: string;
+            /** Lines */
+            lines: components["schemas"]["PortalInvoiceLine"][];
+            /** Number */
+            number: string | null;
+            /**
+             * Object
+             * @default invoice
+             * @constant
+             */
+            object?: "invoice";
+            /** Paid At */
+            paid_at: string | null;
+            /** Status */
+            status: string;
+            /** Subtotal */
+            subtotal: string;
+            /** Tax */
+            tax: string;
+            /** Total */
+            total: string;
+        };
+        /** PortalInvoiceLine */
+        PortalInvoiceLine: {
+            /** Amount */
+            amount: string;
+            /** Description */
+            description: string;
+        };
+        /** PortalLogin */
+        PortalLogin: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** PortalPackage */
+        PortalPackage: {
+            /** Bonus Credits */
+            bonus_credits: string | null;
+            /** Credits */
+            credits: string;
+            /** Currency Of Credits */
+            currency_of_credits: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Object
+             * @default package
+             * @constant
+             */
+            object?: "package";
+            price: components["schemas"]["PortalPrice"];
+        };
+        /** PortalPrice */
+        PortalPrice: {
+            /** Amount */
+            amount: string;
+            /** Currency */
+            currency: string;
+        };
+        /** PortalSessionCreate */
+        PortalSessionCreate: {
+            /**
+             * Expires In
+             * @description Seconds the link can be opened.
+             * @default 3600
+             */
+            expires_in?: number;
+            /**
+             * @description The page the link opens.
+             * @default overview
+             */
+            flow?: components["schemas"]["Flow"];
+            /**
+             * Return Url
+             * @description Where the portal's back link goes.
+             */
+            return_url?: string | null;
+        };
+        /** PortalSessionOut */
+        PortalSessionOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Object
+             * @default portal_session
+             * @constant
+             */
+            object?: "portal_session";
+            /**
+             * Url
+             * @description Single use: opening it starts a session and redirects to a clean URL.
+             */
+            url: string;
+        };
+        /** PortalSignup */
+        PortalSignup: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** PortalToken */
+        PortalToken: {
+            /**
+             * Api Key
+             * @description The first API key, shown this once (sign-up only).
+             */
+            api_key?: string | null;
+            /** Customer */
+            customer: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Object
+             * @default portal_token
+             * @constant
+             */
+            object?: "portal_token";
+            /**
+             * Token
+             * @description Send as 'Authorization: Bearer <token>' to /v1/portal.
+             */
+            token: string;
+        };
+        /** PortalTopup */
+        PortalTopup: {
+            /** Amount */
+            amount: string;
+            /** Amount Refunded */
+            amount_refunded: string;
+            /** Bonus Credits */
+            bonus_credits: string;
+            /** Checkout Url */
+            checkout_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Credits */
+            credits: string;
+            /** Currency */
+            currency: string;
+            /** Currency Of Credits */
+            currency_of_credits: string;
+            /** Description */
+            description: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Gateway */
+            gateway: string;
+            /** Id */
+            id: string;
+            /** Invoice */
+            invoice: string | null;
+            /**
+             * Object
+             * @default topup
+             * @constant
+             */
+            object?: "topup";
+            /** Package */
+            package: string | null;
+            /** Paid At */
+            paid_at: string | null;
+            /** Publishable Key */
+            publishable_key: string | null;
+            /** Return Url */
+            return_url: string | null;
+            /** Status */
+            status: string;
+            /** Subtotal */
+            subtotal: string;
+            /** Tax */
+            tax: string;
+            /** Token */
+            token: string | null;
+            /** Total */
+            total: string;
+        };
+        /** PortalTopupCreate */
+        PortalTopupCreate: {
+            /** Amount */
+            amount?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /**
+             * Gateway
+             * @description One of GET /v1/portal/packages' gateways.
+             */
+            gateway: string;
+            /**
+             * Package
+             * @description A package id; or give amount and currency.
+             */
+            package?: string | null;
+            /**
+             * Return Url
+             * @description https, on an origin the operator allowed.
+             */
+            return_url?: string | null;
+        };
+        /** PortalTransaction */
+        PortalTransaction: {
+            /**
+             * Amount
+             * @description Signed: negative when credits left the wallet.
+             */
+            amount: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Description */
+            description: string | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Label
+             * @description What it was: Top-up, Usage, Subscription, Refund, Credits expired, ...
+             */
+            label: string;
+            /**
+             * Object
+             * @default transaction
+             * @constant
+             */
+            object?: "transaction";
+        };
+        /** PortalWallet */
+        PortalWallet: {
+            /** Available */
+            available: string;
+            /** Credit Limit */
+            credit_limit: string;
+            /** Currency */
+            currency: string;
+            /** Held */
+            held: string;
+            /** @description The next credits to expire, and when. */
+            next_expiry: components["schemas"]["NextExpiry"] | null;
+            /**
+             * Object
+             * @default wallet
+             * @constant
+             */
+            object?: "wallet";
+            /** Posted */
+            posted: string;
         };
         /** PriceCreate */
         PriceCreate: {
@@ -3252,6 +5183,57 @@ export interface components {
              */
             requests: number;
         };
+        /** RedemptionOut */
+        RedemptionOut: {
+            /** Bonus Credits */
+            bonus_credits: string;
+            /** Coupon */
+            coupon: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Customer */
+            customer: string;
+            /** Discount */
+            discount: string;
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default coupon_redemption
+             * @constant
+             */
+            object?: "coupon_redemption";
+            /**
+             * Over Limit
+             * @description Paid after its reservation was released, past max_redemptions: review.
+             */
+            over_limit: boolean;
+            /**
+             * Periods Left
+             * @description Subscriptions: charged periods still discounted (null: forever).
+             */
+            periods_left: number | null;
+            status: components["schemas"]["RedemptionStatus"];
+            /** Subscription */
+            subscription: string | null;
+            /** Topup */
+            topup: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * RedemptionStatus
+         * @enum {string}
+         */
+        RedemptionStatus: "reserved" | "redeemed" | "released";
         /** RefundCreate */
         RefundCreate: {
             /**
@@ -3320,6 +5302,42 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /** StatementOut */
+        StatementOut: {
+            /** Customer */
+            customer: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Month */
+            month: string;
+            /**
+             * Object
+             * @default statement
+             * @constant
+             */
+            object?: "statement";
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * Timezone
+             * @description The customer's: the month runs from its first midnight to the next.
+             */
+            timezone: string;
+            /** Usage By Metric */
+            usage_by_metric: components["schemas"]["MetricUsageOut"][];
+            /** Wallets */
+            wallets: components["schemas"]["WalletStatementOut"][];
+        };
+        /** SubscriptionBody */
+        SubscriptionBody: {
+            subscription: components["schemas"]["SubscriptionIn"];
+        };
         /** SubscriptionCancel */
         SubscriptionCancel: {
             /**
@@ -3340,6 +5358,11 @@ export interface components {
         /** SubscriptionCreate */
         SubscriptionCreate: {
             /**
+             * Coupon
+             * @description A coupon code: money off the plan's charges for its duration.
+             */
+            coupon?: string | null;
+            /**
              * Customer
              * @description Customer id or external_id.
              */
@@ -3354,6 +5377,17 @@ export interface components {
              * @description When the first period began (default now; not in the future, within one interval).
              */
             start_at?: string | null;
+        };
+        /** SubscriptionIn */
+        SubscriptionIn: {
+            /** External Customer Id */
+            external_customer_id: string;
+            /** External Id */
+            external_id?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Plan Code */
+            plan_code: string;
         };
         /** SubscriptionOut */
         SubscriptionOut: {
@@ -3406,6 +5440,118 @@ export interface components {
             /** Trial End */
             trial_end: string | null;
         };
+        /** SubscriptionUsageOut */
+        SubscriptionUsageOut: {
+            /** Customer */
+            customer: string;
+            /**
+             * Data
+             * @description One row per metric and currency, priced as the plan prices it.
+             */
+            data: components["schemas"]["UsageBucketOut"][];
+            /**
+             * Object
+             * @default subscription_usage
+             * @constant
+             */
+            object?: "subscription_usage";
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /**
+             * Period Start
+             * Format: date-time
+             * @description The subscription's current billing period: usage from here...
+             */
+            period_start: string;
+            /**
+             * Plan
+             * @description The plan's code.
+             */
+            plan: string;
+            /** Subscription */
+            subscription: string;
+            /**
+             * To
+             * Format: date-time
+             * @description ...to now (or the period's end, if sooner).
+             */
+            to: string;
+            /**
+             * Totals
+             * @description Cost per currency so far this period.
+             */
+            totals: components["schemas"]["UsageTotalOut"][];
+        };
+        /** Summary */
+        Summary: {
+            /** Data */
+            data: components["schemas"]["SummaryBucket"][];
+            /** Group By */
+            group_by: string;
+            /**
+             * Object
+             * @default report_summary
+             * @constant
+             */
+            object?: "report_summary";
+            /** Timezone */
+            timezone: string;
+        };
+        /** SummaryBucket */
+        SummaryBucket: {
+            /** Active Customers */
+            active_customers: number;
+            /** Balance Outstanding */
+            balance_outstanding: string;
+            /** Conversion */
+            conversion: string | null;
+            /** Credits Consumed */
+            credits_consumed: string;
+            /** Credits Expired */
+            credits_expired: string;
+            /** Credits Granted Paid */
+            credits_granted_paid: string;
+            /** Credits Granted Promotional */
+            credits_granted_promotional: string;
+            /** Credits Refunded */
+            credits_refunded: string;
+            /** Currency */
+            currency: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /** Holds Outstanding */
+            holds_outstanding: string;
+            /** Mrr */
+            mrr: string;
+            /** New Customers */
+            new_customers: number;
+            /**
+             * Object
+             * @default summary_bucket
+             * @constant
+             */
+            object?: "summary_bucket";
+            /** Revenue */
+            revenue: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** Success Rate */
+            success_rate: string | null;
+            /** Tax */
+            tax: string;
+            /** Top Customers */
+            top_customers: components["schemas"]["TopCustomer"][];
+            topups: components["schemas"]["TopupCounts"];
+        };
         /** TaxLineOut */
         TaxLineOut: {
             /** Amount */
@@ -3435,6 +5581,28 @@ export interface components {
              */
             rate_percent: string;
         };
+        /** TopCustomer */
+        TopCustomer: {
+            /** Customer */
+            customer: string;
+            /** Spend */
+            spend: string;
+        };
+        /** TopupCounts */
+        TopupCounts: {
+            /**
+             * Failed
+             * @description Failed or expired in the bucket.
+             */
+            failed: number;
+            /** Paid */
+            paid: number;
+            /**
+             * Started
+             * @description Checkouts opened in the bucket.
+             */
+            started: number;
+        };
         /** TopupCreate */
         TopupCreate: {
             /**
@@ -3442,6 +5610,11 @@ export interface components {
              * @description Before an exclusive tax, including an inclusive one.
              */
             amount?: string | null;
+            /**
+             * Coupon
+             * @description A coupon code: money off before tax (the credits stay whole), or bonus credits; reserved at checkout, redeemed when paid, freed if the gateway reports the checkout failed or expired.
+             */
+            coupon?: string | null;
             /** Currency */
             currency?: string | null;
             /**
@@ -3836,6 +6009,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** UsageTotalOut */
+        UsageTotalOut: {
+            /** Cost */
+            cost: string;
+            /** Currency */
+            currency: string;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -3912,6 +6092,10 @@ export interface components {
             /** Available */
             available: string;
         };
+        /** WalletBody */
+        WalletBody: {
+            wallet: components["schemas"]["WalletIn"];
+        };
         /** WalletCreate */
         WalletCreate: {
             /**
@@ -3928,6 +6112,27 @@ export interface components {
              * @example CREDITS
              */
             currency: string;
+        };
+        /** WalletIn */
+        WalletIn: {
+            /** Code */
+            code?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /** Expiration At */
+            expiration_at?: string | null;
+            /** External Customer Id */
+            external_customer_id?: string | null;
+            /** Granted Credits */
+            granted_credits?: string | number | null;
+            /** Name */
+            name?: string | null;
+            /** Paid Credits */
+            paid_credits?: string | number | null;
+            /** Priority */
+            priority?: number | null;
+            /** Rate Amount */
+            rate_amount?: string | number | null;
         };
         /** WalletOut */
         WalletOut: {
@@ -3969,6 +6174,37 @@ export interface components {
              */
             posted: string;
         };
+        /** WalletStatementOut */
+        WalletStatementOut: {
+            /** Closing Balance */
+            closing_balance: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Movements
+             * @description Net into the wallet by category (topups, grants, usage, subscriptions, refunds, expiries, voids, debt, other); opening_balance + their sum = closing_balance exactly.
+             */
+            movements: {
+                [key: string]: string;
+            };
+            /** Opening Balance */
+            opening_balance: string;
+        };
+        /** WalletTransactionBody */
+        WalletTransactionBody: {
+            wallet_transaction: components["schemas"]["WalletTransactionIn"];
+        };
+        /** WalletTransactionIn */
+        WalletTransactionIn: {
+            /** Granted Credits */
+            granted_credits?: string | number | null;
+            /** Paid Credits */
+            paid_credits?: string | number | null;
+            /** Voided Credits */
+            voided_credits?: string | number | null;
+            /** Wallet Id */
+            wallet_id: string;
+        };
         /** WalletUpdate */
         WalletUpdate: {
             /**
@@ -3997,7 +6233,14 @@ export interface components {
              * Events
              * @description The event types this endpoint receives.
              */
-            events: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[];
+            events: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached" | "wallet_transaction.created" | "wallet_transaction.updated" | "wallet.depleted_ongoing_balance" | "invoice.payment_status_updated")[];
+            /**
+             * Format
+             * @description standard: Standard Webhooks. lago: Lago's body {webhook_type, object_type, <object>} signed with X-Lago-Signature (base64 HMAC-SHA256 of the body, keyed with the secret), for code moved from Lago.
+             * @default standard
+             * @enum {string}
+             */
+            format?: "standard" | "lago";
             /**
              * Url
              * @description Where events are POSTed: an absolute http:// or https:// URL.
@@ -4035,6 +6278,8 @@ export interface components {
             disabled: boolean;
             /** Events */
             events: string[];
+            /** Format */
+            format: string;
             /** Id */
             id: string;
             /**
@@ -4043,6 +6288,11 @@ export interface components {
              * @constant
              */
             object?: "webhook_endpoint";
+            /**
+             * Previous Secret Expires At
+             * @description After POST .../rotate_secret: until then requests carry a signature by the previous secret as well as by the new one.
+             */
+            previous_secret_expires_at?: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -4064,7 +6314,7 @@ export interface components {
              */
             disabled?: boolean | null;
             /** Events */
-            events?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached")[] | null;
+            events?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached" | "wallet_transaction.created" | "wallet_transaction.updated" | "wallet.depleted_ongoing_balance" | "invoice.payment_status_updated")[] | null;
             /** Url */
             url?: string | null;
         };
@@ -4081,6 +6331,8 @@ export interface components {
             disabled: boolean;
             /** Events */
             events: string[];
+            /** Format */
+            format: string;
             /** Id */
             id: string;
             /**
@@ -4089,6 +6341,11 @@ export interface components {
              * @constant
              */
             object?: "webhook_endpoint";
+            /**
+             * Previous Secret Expires At
+             * @description After POST .../rotate_secret: until then requests carry a signature by the previous secret as well as by the new one.
+             */
+            previous_secret_expires_at?: string | null;
             /**
              * Secret
              * @description Signs every request to this endpoint (Standard Webhooks, whsec_...). Shown when the endpoint is created or fetched by id; an idempotent replay of the create shows it redacted.
@@ -4293,6 +6550,1019 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    service_index__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    create_metric_api_v1_billable_metrics_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MetricBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_metric_api_v1_billable_metrics__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_metric_api_v1_billable_metrics__code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_customers_api_v1_customers_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upsert_customer_api_v1_customers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_customer_api_v1_customers__external_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_customer_api_v1_customers__external_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    customer_current_usage_api_v1_customers__external_id__current_usage_get: {
+        parameters: {
+            query: {
+                external_subscription_id: string;
+            };
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_event_api_v1_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_events_api_v1_events_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventBatchBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    estimate_fees_api_v1_events_estimate_fees_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstimateBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_event_api_v1_events__transaction_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_invoices_api_v1_invoices_get: {
+        parameters: {
+            query?: {
+                external_customer_id?: string | null;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_invoice_api_v1_invoices__lago_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_invoice_api_v1_invoices__lago_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvoiceBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_invoice_api_v1_invoices__lago_id__download_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_plan_api_v1_plans_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_plan_api_v1_plans__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_plan_api_v1_plans__code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_subscriptions_api_v1_subscriptions_get: {
+        parameters: {
+            query: {
+                external_customer_id: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_subscription_api_v1_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_subscription_api_v1_subscriptions__external_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    terminate_subscription_api_v1_subscriptions__external_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_wallet_transactions_api_v1_wallet_transactions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalletTransactionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_wallets_api_v1_wallets_get: {
+        parameters: {
+            query: {
+                external_customer_id: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_wallet_api_v1_wallets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalletBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    find_wallet_api_v1_wallets__lago_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    terminate_wallet_api_v1_wallets__lago_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_wallet_transactions_api_v1_wallets__lago_id__wallet_transactions_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                lago_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     live_health_live_get: {
         parameters: {
             query?: never;
@@ -4410,6 +7680,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    list_audit_events_v1_audit_events_get: {
+        parameters: {
+            query?: {
+                /** @description An operator key id (key_...) or console user id. */
+                actor?: string | null;
+                /** @description A resource id (cus_...) or type (customer). */
+                resource?: string | null;
+                /** @description Inclusive. */
+                from?: string | null;
+                /** @description Exclusive. */
+                to?: string | null;
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEventOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };
@@ -4602,6 +7914,238 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BudgetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_budget_v1_budgets__budget_id__reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                budget_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_coupons_v1_coupons_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["CouponStatus"] | null;
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CouponOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_coupon_v1_coupons_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_coupon_v1_coupons__coupon__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    archive_coupon_v1_coupons__coupon__archive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_coupon_v1_coupons__coupon__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponPreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_redemptions_v1_coupons__coupon__redemptions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path: {
+                coupon: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RedemptionOut_"];
                 };
             };
             /** @description Validation Error */
@@ -5164,6 +8708,119 @@ export interface operations {
                 };
             };
             /** @description payment_method_detached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_portal_session_v1_customers__customer__portal_sessions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalSessionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_statement_v1_customers__customer__statements__month__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer: string;
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementOut"];
+                };
+            };
+            /** @description statement_not_ready */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_statement_pdf_v1_customers__customer__statements__month__pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer: string;
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement as a PDF document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description statement_not_ready */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5859,6 +9516,156 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RefundOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_customers_v1_exports_customers_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+        };
+    };
+    export_events_v1_exports_events_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+                metric?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_invoices_v1_exports_invoices_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_topups_v1_exports_topups_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+                status?: ("pending" | "paid" | "failed" | "expired" | "partially_refunded" | "refunded" | "refund_manual" | "disputed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_transactions_v1_exports_transactions_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Id or external_id, as on the list. */
+                customer?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as CSV, a header row first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
                 };
             };
             /** @description Validation Error */
@@ -6578,6 +10385,557 @@ export interface operations {
             };
         };
     };
+    list_own_api_keys_v1_portal_api_keys_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ApiKeyOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_own_api_key_v1_portal_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_own_api_key_v1_portal_api_keys__api_key_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                api_key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_customer_v1_portal_customer_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalCustomer"];
+                };
+            };
+        };
+    };
+    list_gateways_v1_portal_gateways_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string[];
+                };
+            };
+        };
+    };
+    list_own_invoices_v1_portal_invoices_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PortalInvoice_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_invoice_v1_portal_invoices__invoice_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalInvoice"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_invoice_pdf_v1_portal_invoices__invoice_id__pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice as a PDF document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_login_v1_portal_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalLogin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalToken"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_packages_v1_portal_packages_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PortalPackage_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    api_signup_v1_portal_signup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalSignup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalToken"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_own_subscriptions_v1_portal_subscriptions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SubscriptionOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_own_subscription_v1_portal_subscriptions__subscription_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_own_topup_v1_portal_topups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalTopupCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalTopup"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_own_topup_v1_portal_topups__topup_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                topup_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalTopup"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_own_transactions_v1_portal_transactions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page, newest first. */
+                limit?: number;
+                /** @description Cursor: the id of the last item of the previous page. */
+                starting_after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PortalTransaction_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    own_usage_v1_portal_usage_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                metric?: string | null;
+                group_by?: "hour" | "day" | "metric";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_own_wallets_v1_portal_wallets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalWallet"][];
+                };
+            };
+        };
+    };
     list_prices_v1_prices_get: {
         parameters: {
             query?: {
@@ -6734,6 +11092,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DailyReports"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    summary_v1_reports_summary_get: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD), inclusive; default 29 days before `to`. */
+                from?: string | null;
+                /** @description Last day, inclusive; default today. */
+                to?: string | null;
+                group_by?: components["schemas"]["GroupBy"];
+                /** @description Only this currency or credit unit. */
+                currency?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"];
                 };
             };
             /** @description Validation Error */
@@ -6920,6 +11315,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    subscription_usage_v1_subscriptions__subscription_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionUsageOut"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -7352,6 +11778,37 @@ export interface operations {
             };
         };
     };
+    rotate_webhook_endpoint_secret_v1_webhook_endpoints__endpoint_id__rotate_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_webhook_event_types_v1_webhook_event_types_get: {
         parameters: {
             query?: never;
@@ -7376,7 +11833,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only events of this type. */
-                type?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached") | null;
+                type?: ("customer.created" | "wallet.low_balance" | "wallet.depleted" | "credit_grant.expired" | "topup.paid" | "topup.failed" | "topup.expired" | "topup.refunded" | "topup.disputed" | "invoice.created" | "invoice.paid" | "invoice.voided" | "invoice.overdue" | "subscription.created" | "subscription.renewed" | "subscription.past_due" | "subscription.suspended" | "subscription.canceled" | "budget.threshold_reached" | "budget.exceeded" | "hold.expired" | "auto_topup.succeeded" | "auto_topup.failed" | "payment_method.saved" | "payment_method.detached" | "wallet_transaction.created" | "wallet_transaction.updated" | "wallet.depleted_ongoing_balance" | "invoice.payment_status_updated") | null;
                 /** @description Items per page, newest first. */
                 limit?: number;
                 /** @description Cursor: the id of the last item of the previous page. */

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from creditflow.authorize.schemas import AuthorizeAnswer, AuthorizeRequest
 from creditflow.authorize.service import authorize as authorize_spend
+from creditflow.customers.service import auto_create_customers
 from creditflow.http.deps import SettingsDep, TxDep, require_operator
 from creditflow.http.unit_of_work import UnitOfWorkRoute
 
@@ -22,6 +23,9 @@ async def authorize(
     (`insufficient_funds`, `budget_exceeded`, `rate_limited` with a Retry-After header, or `invalid_key`)
     and nothing written. Settle with `POST /v1/holds/{hold_id}/capture` and the real cost.
     """
+    if body.customer is not None:
+        # CREDITFLOW_AUTO_CREATE_CUSTOMERS: a customer unknown so far exists from here on, allowed or not.
+        await auto_create_customers(tx, settings, {body.customer})
     result = await authorize_spend(
         tx, request.app.state.rate_limiter, api_key=body.api_key, customer=body.customer, amount=body.amount,
         unit=body.currency,

@@ -68,6 +68,13 @@ async def archive_budget(budget_id: str, tx: TxDep) -> BudgetOut:
     return BudgetOut.of(await service.archive_budget(tx, budget_id))
 
 
+@router.post("/{budget_id}/reset", response_model=BudgetOut)
+async def reset_budget(budget_id: str, tx: TxDep) -> BudgetOut:
+    """Start a new period now (spent 0) that ends where the calendar period would; recorded with the operator
+    key that asked, and `reset_at` shows when. Active holds keep reserving in the period they were placed in."""
+    return BudgetOut.of(await service.reset_budget(tx, budget_id))
+
+
 @alerts_router.get("", response_model=Page[AlertOut])
 async def list_alerts(
     tx: TxDep,

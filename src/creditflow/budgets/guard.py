@@ -96,7 +96,7 @@ async def load_budgets(
         wallet_id = wanted.get((row.customer_id, row.unit))
         if wallet_id is None:
             continue
-        start = (periods or {}).get(row.id) or period_start(row.period, tx.now, row.timezone)
+        start = (periods or {}).get(row.id) or current_period_start(row, tx.now)
         state = BudgetState(
             row.id, row.customer_id, row.api_key_id, row.unit, row.amount, row.action, list(row.thresholds), start
         )
@@ -122,6 +122,12 @@ async def load_usage(tx: Tx, keys: set[tuple[str, datetime]]) -> dict[tuple[str,
         for row in rows
         if (row.budget_id, row.period_start) in keys
     }
+
+
+def current_period_start(row: Any, now: datetime) -> datetime:
+    """Where the budget's period containing `now` began: the calendar's start, or a later manual reset."""
+    start = period_start(row.period, now, row.timezone)
+    return row.reset_at if row.reset_at is not None and row.reset_at > start else start
 
 
 def tightest(states: Iterable[BudgetState]) -> BudgetState | None:

@@ -65,6 +65,7 @@ class BudgetOut(BaseModel):
     action: str
     status: Literal["active", "archived"]
     current_period: BudgetPeriod
+    reset_at: datetime | None = Field(description="The last manual reset, where the current period began.")
     created_at: datetime
     updated_at: datetime
 
@@ -79,7 +80,7 @@ class BudgetOut(BaseModel):
                 start=budget.period_start, end=budget.period_end, spent=money.format(budget.spent, unit),
                 reserved=money.format(budget.reserved, unit), remaining=money.format(budget.remaining, unit),
             ),
-            created_at=budget.created_at, updated_at=budget.updated_at,
+            reset_at=budget.reset_at, created_at=budget.created_at, updated_at=budget.updated_at,
         )
 
 

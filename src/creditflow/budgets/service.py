@@ -13,10 +13,17 @@ from typing import Any
 
 from sqlalchemy import exists, select, update
 
-from creditflow.budgets.guard import BudgetState, applicable, load_budgets, load_usage, tightest
+from creditflow.budgets.guard import (
+    BudgetState,
+    applicable,
+    current_period_start,
+    load_budgets,
+    load_usage,
+    tightest,
+)
 from creditflow.customers.service import get_customer
 from creditflow.db.pagination import newest_first
-from creditflow.db.tables import alerts, budgets, customer_api_keys, wallets
+from creditflow.db.tables import alerts, budget_resets, budgets, customer_api_keys, wallets
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InvalidRequest, NotFound, WalletNotFound
 from creditflow.ids import new_id
@@ -44,6 +51,7 @@ class Budget:
     period_end: datetime | None
     spent: int
     reserved: int
+    reset_at: datetime | None
 
     @property
     def remaining(self) -> int:
@@ -134,7 +142,7 @@ async def get_budget(tx: Tx, budget_id: str) -> Budget:
 
 async def _with_usage(tx: Tx, rows: list[Any]) -> list[Budget]:
     """Budgets with their spend and reservations in the period containing tx.now."""
-    starts = {row.id: period_start(row.period, tx.now, row.timezone) for row in rows}
+    starts = {row.id: current_period_start(row, tx.now) for row in rows}
     usage = await load_usage(tx, set(starts.items()))
     budgets_out = []
     for row in rows:
@@ -145,8 +153,9 @@ async def _with_usage(tx: Tx, rows: list[Any]) -> list[Budget]:
                 id=row.id, customer_id=row.customer_id, api_key_id=row.api_key_id, unit=row.unit, amount=row.amount,
                 period=row.period, timezone=row.timezone, thresholds=list(row.thresholds), action=row.action,
                 status=row.status, created_at=row.created_at, updated_at=row.updated_at, period_start=start,
-                period_end=period_end(row.period, start, row.timezone),
-                spent=spent, reserved=reserved,
+                # A reset period ends where the calendar's would have.
+                period_end=period_end(row.period, period_start(row.period, tx.now, row.timezone), row.timezone),
+                spent=spent, reserved=reserved, reset_at=row.reset_at,
             )
         )
     return budgets_out
@@ -192,6 +201,26 @@ async def archive_budget(tx: Tx, budget_id: str) -> Budget:
         update(budgets).where(budgets.c.id == budget_id).values(status="archived", updated_at=tx.now)
     )
     await _set_budgeted(tx, budget.customer_id, budget.unit)
+    return await get_budget(tx, budget_id)
+
+
+async def reset_budget(tx: Tx, budget_id: str) -> Budget:
+    """Start a new period now: spend counts from zero until the calendar period ends (then periods roll as
+    usual). Holds placed before keep their reservation in the period they reserved in. The reset is recorded
+    with its actor and what the period left behind had used."""
+    budget = await get_budget(tx, budget_id)
+    if budget.status != "active":
+        raise Conflict(f"budget {budget_id} is archived", param="id")
+    await tx.conn.execute(
+        budget_resets.insert().values(
+            id=new_id("bres"), budget_id=budget.id, customer_id=budget.customer_id,
+            previous_period_start=budget.period_start, spent=budget.spent, reserved=budget.reserved,
+            actor=tx.actor, created_at=tx.now,
+        )
+    )
+    await tx.conn.execute(
+        update(budgets).where(budgets.c.id == budget_id).values(reset_at=tx.now, updated_at=tx.now)
+    )
     return await get_budget(tx, budget_id)
 
 

@@ -18,10 +18,12 @@ router = APIRouter(
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CustomerOut)
 async def create_customer(body: CustomerCreate, tx: TxDep, settings: SettingsDep) -> CustomerOut:
     """Create a customer; its wallet in `currency` exists from creation."""
+    currency = body.currency or settings.default_currency
     customer = await service.create_customer(
-        tx, external_id=body.external_id, currency=body.currency or settings.default_currency,
+        tx, external_id=body.external_id, currency=currency,
         timezone=body.timezone, credit_limit=body.credit_limit, name=body.name, email=body.email,
-        metadata=body.metadata,
+        metadata=body.metadata, low_balance_threshold=settings.low_balance_thresholds.get(currency),
+        net_terms_days=body.net_terms_days,
     )
     return CustomerOut.of(customer)
 

@@ -31,6 +31,7 @@ def _check_email(value: str) -> str:
 
 
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
+NetTerms = Annotated[int, Field(ge=0, le=365, description="Days an invoice with something due may stay unpaid.")]
 Email = Annotated[str, Field(max_length=320), AfterValidator(_check_email)]
 
 
@@ -42,6 +43,7 @@ class CustomerCreate(StrictModel):
     timezone: Timezone = "UTC"
     credit_limit: Amount = Field(default=0, description="Overdraft allowed on the first wallet.")
     metadata: Metadata = Field(default_factory=dict)
+    net_terms_days: NetTerms | None = None
 
 
 class CustomerUpdate(StrictModel):
@@ -51,6 +53,7 @@ class CustomerUpdate(StrictModel):
     email: Email | None = None
     timezone: Timezone | None = None
     metadata: Metadata | None = None
+    net_terms_days: NetTerms | None = Field(default=None, description="null: back to the configured default.")
 
     @field_validator("timezone", "metadata")
     @classmethod
@@ -69,6 +72,7 @@ class CustomerOut(BaseModel):
     currency: str
     timezone: str
     metadata: dict[str, str]
+    net_terms_days: int | None = Field(description="null: CREDITFLOW_INVOICE_NET_TERMS_DAYS applies.")
     created_at: datetime
     updated_at: datetime
 
@@ -77,5 +81,5 @@ class CustomerOut(BaseModel):
         return cls(
             id=customer.id, external_id=customer.external_id, name=customer.name, email=customer.email,
             currency=customer.currency, timezone=customer.timezone, metadata=customer.metadata,
-            created_at=customer.created_at, updated_at=customer.updated_at,
+            net_terms_days=customer.net_terms_days, created_at=customer.created_at, updated_at=customer.updated_at,
         )

@@ -78,10 +78,14 @@ async def run_unit_of_work(
                     audited = await before_change(request, request.state.tx)
                     response = await handler(request)
                     if response.status_code >= 400:
-                        raise _Refused(response)
-                    if audited is not None:
+                        if not getattr(request.state, "commit_refusal", False):
+                            raise _Refused(response)
+                        # A refusal that still keeps what it made (a customer created on first use): committed,
+                        # never stored for replay.
+                        refused = True
+                    elif audited is not None:
                         await after_change(audited, request, request.state.tx, response)
-                    if claimed is not None:
+                    if claimed is not None and not refused:
                         await idempotency.complete(conn, claimed, response.status_code, bytes(response.body))
             except _Refused as refusal:
                 response, refused = refusal.response, True

@@ -62,6 +62,8 @@ class Issuer:
 
     seller: Seller
     number_prefix: str
+    net_terms_days: int = 30
+    """For customers without their own net_terms_days."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Issuer:
@@ -69,7 +71,9 @@ class Issuer:
             name=settings.seller_name, address=settings.seller_address, tax_id=settings.seller_tax_id,
             email=settings.seller_email, timezone=settings.seller_timezone,
         )
-        return cls(seller=seller, number_prefix=settings.invoice_number_prefix)
+        return cls(
+            seller=seller, number_prefix=settings.invoice_number_prefix, net_terms_days=settings.invoice_net_terms_days
+        )
 
 
 @dataclass(slots=True, frozen=True)
@@ -104,3 +108,5 @@ class Invoice:
     lines: list[Line] = field(default_factory=list)
     amount_paid: int = 0
     tax_lines: list[TaxLine] = field(default_factory=list)
+    due_at: datetime | None = None
+    payment_overdue: bool = False

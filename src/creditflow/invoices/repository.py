@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +35,7 @@ def _invoice_from_row(row: Any) -> Invoice:
         description=row.description, metadata=row.metadata, subtotal=row.subtotal, tax=row.tax, total=row.total,
         seller=seller, buyer=buyer, paid_via=row.paid_via, payment_reference=row.payment_reference,
         created_at=row.created_at, updated_at=row.updated_at, finalized_at=row.finalized_at, paid_at=row.paid_at,
-        voided_at=row.voided_at, amount_paid=row.amount_paid,
+        voided_at=row.voided_at, amount_paid=row.amount_paid, due_at=row.due_at, payment_overdue=row.payment_overdue,
     )
 
 
@@ -160,12 +161,14 @@ async def save_totals(tx: Tx, invoice_id: str, totals: Totals) -> None:
     )
 
 
-async def save_finalized(tx: Tx, invoice_id: str, *, number: str, seller: Seller, buyer: Buyer) -> None:
+async def save_finalized(
+    tx: Tx, invoice_id: str, *, number: str, seller: Seller, buyer: Buyer, due_at: datetime | None
+) -> None:
     await tx.conn.execute(
         update(invoices)
         .where(invoices.c.id == invoice_id)
         .values(
-            status=FINALIZED, number=number, finalized_at=tx.now, updated_at=tx.now,
+            status=FINALIZED, number=number, finalized_at=tx.now, updated_at=tx.now, due_at=due_at,
             seller_name=seller.name, seller_address=seller.address, seller_tax_id=seller.tax_id,
             seller_email=seller.email, seller_timezone=seller.timezone,
             buyer_name=buyer.name, buyer_email=buyer.email, buyer_external_id=buyer.external_id,

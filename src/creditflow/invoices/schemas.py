@@ -74,6 +74,10 @@ class InvoiceOut(BaseModel):
     tax: str
     total: str = Field(description="subtotal + tax.")
     amount_due: str = Field(description="What is still to be collected: 0 once paid, and for drafts and voids.")
+    due_at: datetime | None = Field(
+        description="Finalized with an amount due: when payment is due (finalization + the customer's net terms)."
+    )
+    payment_overdue: bool = Field(description="Unpaid past due_at (set by the daily overdue job); the status stays.")
     seller: SellerOut | None = Field(description="As it was when the invoice was finalized.")
     buyer: BuyerOut | None = Field(description="The customer as it was when the invoice was finalized.")
     paid_via: str | None
@@ -96,6 +100,7 @@ class InvoiceOut(BaseModel):
             total=format_minor(invoice.total, currency),
             amount_due=format_minor(invoice.total - invoice.amount_paid if invoice.status == "finalized" else 0,
                                     currency),
+            due_at=invoice.due_at, payment_overdue=invoice.payment_overdue,
             seller=SellerOut.of(invoice.seller) if invoice.seller else None,
             buyer=BuyerOut.of(invoice.buyer) if invoice.buyer else None,
             paid_via=invoice.paid_via, payment_reference=invoice.payment_reference, metadata=invoice.metadata,

@@ -10,6 +10,7 @@ later changes to either never reach an issued invoice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from creditflow import money
@@ -136,7 +137,10 @@ async def finalize(tx: Tx, invoice_id: str, issuer: Issuer) -> Invoice:
     year = invoice_year(tx.now, issuer.seller.timezone)
     sequence = await take_number(tx, issuer.number_prefix, year)
     number = format_number(issuer.number_prefix, year, sequence)
-    await repository.save_finalized(tx, invoice_id, number=number, seller=issuer.seller, buyer=buyer)
+    terms = customer.net_terms_days if customer.net_terms_days is not None else issuer.net_terms_days
+    # Only an invoice with something to collect is due; one paid at once (mark_paid) has its due_at cleared.
+    due_at = tx.now + timedelta(days=terms) if invoice.total > 0 else None
+    await repository.save_finalized(tx, invoice_id, number=number, seller=issuer.seller, buyer=buyer, due_at=due_at)
     issued = await get_invoice(tx, invoice_id)
     # "created" means issued: a draft is a work in progress nobody outside has seen.
     await _announce(tx, "invoice.created", issued)
@@ -160,7 +164,7 @@ async def mark_paid(tx: Tx, invoice_id: str, *, via: str | None = None, referenc
     if reference is not None and not 0 < len(reference) <= 255:
         raise InvalidRequest("reference is 1 to 255 characters", param="reference")
     values = {"status": PAID, "paid_at": tx.now, "paid_via": via, "payment_reference": reference,
-              "amount_paid": (await get_invoice(tx, invoice_id)).total}
+              "amount_paid": (await get_invoice(tx, invoice_id)).total, "due_at": None, "payment_overdue": False}
     paid = await _move(tx, invoice_id, allowed=(FINALIZED,), values=values, action="be marked paid")
     await _announce(tx, "invoice.paid", paid)
     return paid

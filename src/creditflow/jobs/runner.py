@@ -18,6 +18,7 @@ from creditflow.billing.collection import collect_all
 from creditflow.billing.period_close import close_due
 from creditflow.clock import Clock
 from creditflow.config import Settings
+from creditflow.invoices.jobs import mark_overdue
 from creditflow.jobs.expiry import purge_idempotency_keys, sweep_due_wallets
 from creditflow.jobs.occurrences import DailyJob, run_daily, runner_name
 from creditflow.mail.delivery import deliver_pending
@@ -96,6 +97,9 @@ class JobRunner:
             await _timed("period_close", close_due(self._engine, self._clock, self._topups.issuer,
                                                    late_window=self._late_window, grace=self._grace))
             await _timed("collection", collect_all(self._engine, self._clock))
+            await _timed("invoice_overdue", mark_overdue(self._engine, self._clock,
+                                                         hour=self._settings.invoice_overdue_hour,
+                                                         timezone=self._settings.seller_timezone))
             await _timed("balance_alerts", check_balances(self._engine, now))
             await _timed("auto_topups", run_auto_topups(self._topups))
             await _timed("mail_delivery", deliver_pending(self._engine, self._clock, self._settings))

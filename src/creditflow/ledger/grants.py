@@ -42,8 +42,12 @@ async def grant_credits(
     source: str = "manual",
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
+    promotional_share: int = 0,
 ) -> Grant:
-    """Add a credit lot. It repays the wallet's overdraft first, then its debt; the rest becomes spendable."""
+    """Add a credit lot. It repays the wallet's overdraft first, then its debt; the rest becomes spendable.
+
+    `promotional_share`: the part of a paid lot nobody paid for (a coupon's discount), funded by the promotions
+    account rather than top-ups, so reports see the discount as a promotion."""
     if expires_at is not None and expires_at <= tx.now:
         raise InvalidRequest("expires_at must be in the future", param="expires_at")
     ref = await resolve_wallet(tx, customer, unit)
@@ -75,7 +79,8 @@ async def grant_credits(
         )
     )
     journal = Journal(tx, operation_id=operation_id, unit=wallet.unit, wallet_id=wallet.id)
-    journal.transfer(_source_account(category, wallet.unit), grant_id, amount, "grant")
+    journal.transfer(_source_account(category, wallet.unit), grant_id, amount - promotional_share, "grant")
+    journal.transfer(system_account_id("promotions", wallet.unit), grant_id, promotional_share, "grant")
     overdraft = await repository.overdraft_of(tx, wallet)
     repaid = min(amount, max(-overdraft.posted, 0))
     journal.transfer(grant_id, overdraft.account_id, repaid, "overdraft_repay")

@@ -48,6 +48,16 @@ def topup_receipt(total: int, currency: str, credits: int, bonus: int, unit: str
     )
 
 
+def invoice_overdue(number: str, amount_due: int, currency: str, due_at: str, invoice_id: str) -> Message:
+    return Message(
+        kind="invoice_overdue",
+        subject=f"Invoice {number} is overdue",
+        body=(f"Invoice {number} was due on {due_at}; {_amount(amount_due, currency)} is still unpaid.\n\n"
+              "Please pay it at your earliest convenience. The invoice is attached.\n"),
+        invoice_id=invoice_id,
+    )
+
+
 def subscription_past_due(plan: str, amount: int, currency: str, grace_days: int) -> Message:
     return Message(
         kind="subscription_past_due",

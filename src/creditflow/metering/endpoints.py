@@ -11,12 +11,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime, ValidationError
 
 from creditflow.config import Settings
-from creditflow.customers.service import get_customer
+from creditflow.customers.service import auto_create_customers, get_customer
 from creditflow.db.tx import Tx
 from creditflow.debits.schemas import RefundOut
 from creditflow.errors import DomainError
 from creditflow.http.deps import PageDep, SettingsDep, TxDep, require_operator
-from creditflow.http.errors import status_for
+from creditflow.http.errors import domain_error_response, status_for
 from creditflow.http.fast_path import register as register_fast_path
 from creditflow.http.group_commit import GroupCommitter
 from creditflow.http.schemas import Page, page_of
@@ -148,11 +148,21 @@ async def _ingest(tx: TxDep, settings: SettingsDep, requests: list[EventRequest]
         402: {"description": "insufficient_funds or budget_exceeded: the event was not recorded"},
     },
 )
-async def create_event(body: EventCreate, tx: TxDep, settings: SettingsDep, response: Response) -> EventOut:
-    """Record one usage event; count and sum metrics are rated and charged in the same transaction."""
+async def create_event(
+    body: EventCreate, tx: TxDep, settings: SettingsDep, request: Request, response: Response
+) -> EventOut | Response:
+    """Record one usage event; count and sum metrics are rated and charged in the same transaction.
+
+    With CREDITFLOW_AUTO_CREATE_CUSTOMERS, an unknown `customer` is created (external_id, default currency)
+    and kept even when the event is refused."""
+    created = await auto_create_customers(tx, settings, {body.customer})
     (outcome,) = await _ingest(tx, settings, [_request(body, tx.actor)])
     if isinstance(outcome, DomainError):
-        raise outcome
+        if not created:
+            raise outcome
+        # A refused event writes nothing, so committing keeps only the new customer.
+        request.state.commit_refusal = True
+        return domain_error_response(outcome)
     if outcome.duplicate:
         response.status_code = status.HTTP_200_OK
     return EventOut.of(outcome)
@@ -188,6 +198,7 @@ async def _ingest_batches(
     parsed = [[_event_request(event, batch.actor, origin) for event in batch.events]
               for origin, batch in enumerate(batches)]
     valid = [p for events in parsed for p in events if isinstance(p, EventRequest)]
+    await auto_create_customers(tx, settings, {p.customer for p in valid})
     outcomes = iter(await _ingest(tx, settings, valid) if valid else [])
     return [[p if isinstance(p, DomainError) else next(outcomes) for p in events] for events in parsed]
 

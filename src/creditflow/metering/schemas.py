@@ -265,6 +265,18 @@ class UsageBucketOut(BaseModel):
     cost: str = Field(description="Count and sum metrics: charged, net of refunds. Others: what the period close adds.")
 
 
+    @classmethod
+    def all_of(cls, report: UsageReport) -> list[UsageBucketOut]:
+        return [
+            cls(
+                start=row.start, end=row.end, metric=row.metric, currency=row.currency,
+                units=money.format(row.units, "UNITS"), events=row.events,
+                cost=money.format(row.cost, row.currency or "UNITS"),
+            )
+            for row in report.rows
+        ]
+
+
 class UsageOut(BaseModel):
     object: Literal["usage"] = "usage"
     customer: str
@@ -284,16 +296,5 @@ class UsageOut(BaseModel):
             metric=report.metric,
             start=report.start,
             end=report.end,
-            data=[
-                UsageBucketOut(
-                    start=row.start,
-                    end=row.end,
-                    metric=row.metric,
-                    currency=row.currency,
-                    units=money.format(row.units, "UNITS"),
-                    events=row.events,
-                    cost=money.format(row.cost, row.currency or "UNITS"),
-                )
-                for row in report.rows
-            ],
+            data=UsageBucketOut.all_of(report),
         )

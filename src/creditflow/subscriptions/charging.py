@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from creditflow import money
+from creditflow.coupons import service as coupons
 from creditflow.db.tx import Tx
 from creditflow.errors import InsufficientFunds
 from creditflow.ids import new_id
@@ -102,11 +103,14 @@ async def charge_period(
     if await repository.charge_exists(tx, subscription.id, period_start, "period", plan.id):
         return None
     description = f"{plan.name}: {period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}"
-    operation_id = await draw_for_plan(tx, subscription.customer_id, plan, plan.amount, description=description)
-    invoice_id = await invoice_paid_from_balance(
-        tx, subscription, plan.currency, [LineInput(description=description, amount=plan.amount)], issuer,
-        operation_id,
-    )
+    discount, code = await coupons.discount_for_period(tx, subscription.id, plan.amount, plan.currency)
+    charged = plan.amount - discount
+    operation_id = await draw_for_plan(tx, subscription.customer_id, plan, charged, description=description)
+    lines = [LineInput(description=description, amount=plan.amount)]
+    if discount:
+        await coupons.count_period(tx, subscription.id)
+        lines.append(LineInput(description=f"Coupon {code}", amount=-discount))
+    invoice_id = await invoice_paid_from_balance(tx, subscription, plan.currency, lines, issuer, operation_id)
     grant_id = None
     if plan.included_credits:
         grant = await grant_credits(
@@ -117,6 +121,6 @@ async def charge_period(
         grant_id = grant.id
     await repository.insert_charge(
         tx, id=new_id("sch"), subscription_id=subscription.id, plan_id=plan.id, period_start=period_start,
-        kind="period", amount=plan.amount, operation_id=operation_id, invoice_id=invoice_id, grant_id=grant_id,
+        kind="period", amount=charged, operation_id=operation_id, invoice_id=invoice_id, grant_id=grant_id,
     )
     return Charged(invoice_id=invoice_id, operation_id=operation_id, grant_id=grant_id)

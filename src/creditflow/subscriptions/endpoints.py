@@ -13,6 +13,7 @@ from creditflow.http.schemas import Page, page_of
 from creditflow.http.unit_of_work import UnitOfWorkRoute
 from creditflow.invoices.models import Issuer
 from creditflow.metering import prices as price_service
+from creditflow.metering.usage import usage_report
 from creditflow.subscriptions import plans, service
 from creditflow.subscriptions.models import Plan
 from creditflow.subscriptions.schemas import (
@@ -23,6 +24,7 @@ from creditflow.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionOut,
     SubscriptionStatus,
+    SubscriptionUsageOut,
 )
 
 plans_router = APIRouter(
@@ -84,7 +86,8 @@ async def create_subscription(body: SubscriptionCreate, tx: TxDep, settings: Set
     """Charges the first period from the balance now (or when the trial ends), grants the included credits and
     issues an invoice paid from the balance. A short balance answers 402 and creates nothing."""
     subscription = await service.create_subscription(
-        tx, customer=body.customer, plan=body.plan, start_at=body.start_at, issuer=Issuer.from_settings(settings)
+        tx, customer=body.customer, plan=body.plan, start_at=body.start_at, issuer=Issuer.from_settings(settings),
+        coupon=body.coupon,
     )
     return SubscriptionOut.of(subscription)
 
@@ -105,6 +108,19 @@ async def list_subscriptions(
 @router.get("/{subscription_id}", response_model=SubscriptionOut)
 async def get_subscription(subscription_id: str, tx: TxDep) -> SubscriptionOut:
     return SubscriptionOut.of(await service.get_subscription(tx, subscription_id))
+
+
+@router.get("/{subscription_id}/usage", response_model=SubscriptionUsageOut)
+async def subscription_usage(subscription_id: str, tx: TxDep) -> SubscriptionUsageOut:
+    """Usage in the subscription's current billing period so far, per metric, priced as the plan prices it (the
+    plan's usage prices, else the customer's own or the default, as events are charged)."""
+    subscription = await service.get_subscription(tx, subscription_id)
+    end = min(tx.now, subscription.current_period_end)
+    report = await usage_report(
+        tx, subscription.customer_id, start=subscription.current_period_start, end=end, metric=None,
+        group_by="metric",
+    )
+    return SubscriptionUsageOut.of(subscription, await plans.get_plan(tx, subscription.plan_id), report)
 
 
 @router.post("/{subscription_id}/cancel", response_model=SubscriptionOut)

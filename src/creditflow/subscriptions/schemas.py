@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from creditflow import money
 from creditflow.http.schemas import StrictModel
-from creditflow.metering.schemas import UsagePrice
+from creditflow.metering.schemas import UsageBucketOut, UsagePrice
+from creditflow.metering.usage import UsageReport
 from creditflow.money import Amount, PositiveAmount, Unit
 from creditflow.subscriptions.models import Plan, Subscription
 
@@ -91,6 +92,9 @@ class SubscriptionCreate(StrictModel):
     start_at: datetime | None = Field(
         default=None, description="When the first period began (default now; not in the future, within one interval)."
     )
+    coupon: str | None = Field(
+        default=None, max_length=64, description="A coupon code: money off the plan's charges for its duration."
+    )
 
 
 class SubscriptionCancel(StrictModel):
@@ -125,4 +129,34 @@ class SubscriptionOut(BaseModel):
             current_period_end=subscription.current_period_end, trial_end=subscription.trial_end,
             cancel_at_period_end=subscription.cancel_at_period_end, canceled_at=subscription.canceled_at,
             past_due_since=subscription.past_due_since, created_at=subscription.created_at,
+        )
+
+
+class UsageTotalOut(BaseModel):
+    currency: str
+    cost: str
+
+
+class SubscriptionUsageOut(BaseModel):
+    object: Literal["subscription_usage"] = "subscription_usage"
+    subscription: str
+    customer: str
+    plan: str = Field(description="The plan's code.")
+    period_start: datetime = Field(description="The subscription's current billing period: usage from here...")
+    period_end: datetime
+    to: datetime = Field(description="...to now (or the period's end, if sooner).")
+    data: list[UsageBucketOut] = Field(description="One row per metric and currency, priced as the plan prices it.")
+    totals: list[UsageTotalOut] = Field(description="Cost per currency so far this period.")
+
+    @classmethod
+    def of(cls, subscription: Subscription, plan: Plan, report: UsageReport) -> SubscriptionUsageOut:
+        totals: dict[str, int] = {}
+        for row in report.rows:
+            if row.currency is not None:
+                totals[row.currency] = totals.get(row.currency, 0) + row.cost
+        return cls(
+            subscription=subscription.id, customer=subscription.customer_id, plan=plan.code,
+            period_start=subscription.current_period_start, period_end=subscription.current_period_end,
+            to=report.end, data=UsageBucketOut.all_of(report),
+            totals=[UsageTotalOut(currency=c, cost=money.format(v, c)) for c, v in sorted(totals.items())],
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from creditflow import money
+from creditflow.coupons import service as coupons
+from creditflow.coupons.models import Coupon
 from creditflow.customers.service import get_customer
 from creditflow.db.tx import Tx
 from creditflow.errors import Conflict, InsufficientFunds, InvalidRequest, NotFound
@@ -47,7 +49,7 @@ async def list_subscriptions(
 
 async def create_subscription(
     tx: Tx, *, customer: str, plan: str, start_at: datetime | None, issuer: Issuer,
-    grace: timedelta | None = None,
+    grace: timedelta | None = None, coupon: str | None = None,
 ) -> Subscription:
     """With `grace` (the Lago API) a first charge the balance cannot pay still creates the subscription, past_due
     and retried like a failed renewal; without it the shortfall is an InsufficientFunds that writes nothing."""
@@ -59,6 +61,11 @@ async def create_subscription(
     if period_bound(start, chosen.interval, 1, owner.timezone) <= tx.now:
         raise InvalidRequest(f"start_at must be within the last {chosen.interval}", param="start_at")
     await resolve_wallet(tx, owner.id, chosen.currency)  # a clear 4xx now rather than at the first charge
+    usable = None
+    if coupon is not None:
+        usable = await coupons.effect_on_subscription(
+            tx, coupon, customer_id=owner.id, currency=chosen.currency, amount=chosen.amount
+        )
     subscription_id = new_id("sub")
     if chosen.trial_days:
         trial_end = start + timedelta(days=chosen.trial_days)
@@ -67,6 +74,7 @@ async def create_subscription(
             period_index=0, current_period_start=start, current_period_end=trial_end, trial_end=trial_end,
             cancel_at_period_end=False, next_attempt_at=trial_end,
         )
+        await _redeem(tx, usable, owner.id, subscription_id)
     else:
         end = period_bound(start, chosen.interval, 1, owner.timezone)
         await repository.insert_subscription(
@@ -74,6 +82,7 @@ async def create_subscription(
             period_index=0, current_period_start=start, current_period_end=end, cancel_at_period_end=False,
             next_attempt_at=end,
         )
+        await _redeem(tx, usable, owner.id, subscription_id)
         created = await get_subscription(tx, subscription_id)
         try:
             await charge_period(tx, created, chosen, period_start=start, period_end=end, issuer=issuer)
@@ -85,6 +94,12 @@ async def create_subscription(
     subscription = await get_subscription(tx, subscription_id)
     await events.emit_subscription(tx, "subscription.created", subscription, chosen)
     return subscription
+
+
+async def _redeem(tx: Tx, coupon: Coupon | None, customer_id: str, subscription_id: str) -> None:
+    # Before the first charge, which takes the discount.
+    if coupon is not None:
+        await coupons.redeem_for_subscription(tx, coupon, customer_id=customer_id, subscription_id=subscription_id)
 
 
 async def cancel_subscription(tx: Tx, subscription_id: str, *, at_period_end: bool) -> Subscription:

@@ -11,6 +11,7 @@ payment whose amount or currency differs from the order is flagged for review in
 from __future__ import annotations
 
 from creditflow import money
+from creditflow.coupons import service as coupons
 from creditflow.db.tx import Tx
 from creditflow.invoices.models import Issuer
 from creditflow.ledger.debt import record_debt
@@ -133,6 +134,8 @@ async def _move_unpaid(tx: Tx, topup: Topup, status: str, **values: str) -> str:
     moved = await repository.move_status(tx, topup.id, allowed=(PENDING,), status=status, **values)
     if not moved:
         return UNCHANGED
+    # The gateway says the checkout can no longer be paid: its coupon is free again (a late payment redeems it).
+    await coupons.release(tx, topup.id)
     await emit_topup(tx, f"topup.{status}", topup.id)
     return MOVED
 

@@ -73,7 +73,7 @@ async def create_topup(body: TopupCreate, request: Request) -> TopupOut:
     topup = await service.create_topup(
         request_context(request, operator_actor(request)), customer=body.customer, gateway_name=body.gateway,
         package_id=body.package, amount=body.amount, currency=body.currency, return_url=body.return_url,
-        save_payment_method=body.save_payment_method,
+        save_payment_method=body.save_payment_method, coupon=body.coupon,
     )
     return TopupOut.of(topup)
 

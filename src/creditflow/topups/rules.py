@@ -117,6 +117,8 @@ class Quote:
     credit_unit: str
     credits: int
     bonus_credits: int
+    discount: int = 0
+    """A coupon's money off, before tax: subtotal + tax is what is left to pay."""
 
 
 def _half_up(value: Fraction, step: int) -> int:
@@ -145,24 +147,23 @@ def _out_of_range(limit: str, words: str, bound: int, currency: str, amount: int
 
 def quote(
     rule: TopupRule | None, *, currency: str, amount: int, step: int, terms: CreditTerms | None = None,
-    param: str = "amount",
+    param: str = "amount", discount: int = 0,
 ) -> Quote:
-    """Price a top-up of `amount` (micro-units of `currency`); `step` is the smallest amount the gateway charges."""
+    """Price a top-up of `amount` (micro-units of `currency`); `step` is the smallest amount the gateway charges.
+
+    A `discount` (a coupon's, already rounded to `step`) cuts the money paid before tax, never the credits:
+    limits, credits and bonus tiers all follow `amount` as asked."""
     check_limits(rule, currency, amount, param=param)
     tax_rule = rule.tax if rule else None
-    tax = 0
-    if tax_rule is not None:
-        rate = Fraction(tax_rule.rate)
-        share = rate / (100 + rate) if tax_rule.inclusive else rate / 100
-        tax = _half_up(amount * share, step)
-    subtotal = amount - tax if tax_rule is not None and tax_rule.inclusive else amount
+    undiscounted, _ = _taxed(tax_rule, amount, step)
+    subtotal, tax = _taxed(tax_rule, amount - discount, step)
     if terms is not None:
         unit, credits = terms.credit_unit, terms.credits
     elif rule is not None and rule.credit_unit is not None and rule.credit_rate is not None:
         # Credits are kept to 6 decimals like every amount; a rate with more digits rounds there, once.
-        unit, credits = rule.credit_unit, _half_up(subtotal * Fraction(rule.credit_rate), 1)
+        unit, credits = rule.credit_unit, _half_up(undiscounted * Fraction(rule.credit_rate), 1)
     else:
-        unit, credits = currency, subtotal
+        unit, credits = currency, undiscounted
     if terms is not None and terms.bonus_credits is not None:
         bonus = terms.bonus_credits
     else:
@@ -170,5 +171,15 @@ def quote(
         bonus = _half_up(credits * Fraction(max(reached)) / 100, 1) if reached else 0
     return Quote(
         currency=currency, amount=amount, subtotal=subtotal, tax=tax, total=subtotal + tax, tax_rule=tax_rule,
-        credit_unit=unit, credits=credits, bonus_credits=bonus,
+        credit_unit=unit, credits=credits, bonus_credits=bonus, discount=discount,
     )
+
+
+def _taxed(tax_rule: TaxRule | None, amount: int, step: int) -> tuple[int, int]:
+    """(subtotal net of tax, tax) of `amount` paid; the tax rounded half-up to `step`."""
+    if tax_rule is None:
+        return amount, 0
+    rate = Fraction(tax_rule.rate)
+    share = rate / (100 + rate) if tax_rule.inclusive else rate / 100
+    tax = _half_up(amount * share, step)
+    return (amount - tax if tax_rule.inclusive else amount), tax

@@ -86,6 +86,11 @@ class TopupOrder(StrictModel):
 class TopupCreate(TopupOrder):
     customer: str = Field(description="Customer id or external_id.")
     gateway: Gateway
+    coupon: str | None = Field(
+        default=None, max_length=64,
+        description="A coupon code: money off before tax (the credits stay whole), or bonus credits; reserved at "
+                    "checkout, redeemed when paid, freed if the gateway reports the checkout failed or expired.",
+    )
     return_url: str | None = Field(
         default=None, max_length=2000, pattern=r"^https?://", description="Where the checkout sends the customer back."
     )

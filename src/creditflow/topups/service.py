@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from creditflow.config import Settings
+from creditflow.coupons import service as coupons
+from creditflow.coupons.models import Effect
 from creditflow.customers.service import Customer, get_customer
 from creditflow.db.tx import Tx
 from creditflow.errors import InvalidRequest, NotFound
@@ -64,6 +66,7 @@ async def create_topup(
     currency: str | None = None,
     return_url: str | None = None,
     save_payment_method: bool = False,
+    coupon: str | None = None,
 ) -> Topup:
     gateway = ctx.gateways.get(gateway_name)
     if save_payment_method and not gateway.saves_payment_methods:
@@ -75,7 +78,7 @@ async def create_topup(
         owner = await get_customer(tx, customer)
         topup = await open_order(
             tx, ctx, gateway, owner=owner, package_id=package_id, amount=amount, currency=currency,
-            return_url=return_url, save_payment_method=save_payment_method,
+            return_url=return_url, save_payment_method=save_payment_method, coupon=coupon,
         )
         # Every card the customer saves goes on one gateway customer, so any of them can be charged the same way.
         known_customer = None
@@ -91,9 +94,11 @@ async def create_topup(
     except Exception as error:
         async with ctx.transaction() as tx:
             reason = error.message if isinstance(error, GatewayError) else f"{type(error).__name__}: {error}"
-            await repository.move_status(
+            if await repository.move_status(
                 tx, topup.id, allowed=(PENDING,), status=FAILED, failure_reason=f"checkout not opened: {reason}"
-            )
+            ):
+                # No checkout exists that could still be paid with it.
+                await coupons.release(tx, topup.id)
         if isinstance(error, GatewayError) and error.details is not None:
             error.details["topup"] = topup.id
         raise
@@ -107,7 +112,7 @@ async def create_topup(
 
 async def price_order(
     tx: Tx, settings: Settings, gateway: PaymentGateway, *, package_id: str | None, amount: int | None,
-    currency: str | None,
+    currency: str | None, coupon: str | None = None, customer_id: str | None = None,
 ) -> tuple[Quote, str]:
     """What a top-up would cost and credit, and its description, checked as the gateway would; writes nothing.
     The portal's buy page previews with this, so no price rule is repeated in a browser."""
@@ -122,14 +127,24 @@ async def price_order(
         param, description = "amount", "Credit top-up"
     to_minor(amount, currency, param=param)
     gateway.check_amount(amount, currency)
-    priced = quote(
-        settings.topup_rules.get(currency), currency=currency, amount=amount,
-        step=charge_step(gateway, currency), terms=terms, param=param,
-    )
+    rule, step = settings.topup_rules.get(currency), charge_step(gateway, currency)
+    priced = quote(rule, currency=currency, amount=amount, step=step, terms=terms, param=param)
     if priced.credits <= 0:
         raise InvalidRequest("this amount buys no credits at the configured rate", param=param)
+    if coupon is not None and customer_id is not None:
+        effect = await _coupon_effect(tx, coupon, customer_id, priced, step)
+        priced = quote(rule, currency=currency, amount=amount, step=step, terms=terms, param=param,
+                       discount=effect.discount)
+        coupons.check_total(priced.total, currency, step)
     gateway.check_amount(priced.total, currency)
     return priced, description
+
+
+async def _coupon_effect(tx: Tx, coupon: str, customer_id: str, priced: Quote, step: int) -> Effect:
+    return await coupons.effect_on_topup(
+        tx, coupon, customer_id=customer_id, currency=priced.currency, amount=priced.amount,
+        credit_unit=priced.credit_unit, credits=priced.credits, step=step,
+    )
 
 
 async def open_order(
@@ -145,13 +160,19 @@ async def open_order(
     save_payment_method: bool = False,
     payment_method_id: str | None = None,
     charge_key: str | None = None,
+    coupon: str | None = None,
 ) -> Topup:
     """Price the order by the currency's rules (limits, tax, bonus tiers), check everything the gateway would
     refuse, and insert it as pending: the first step of a checkout and of an off-session charge alike."""
     priced, description = await price_order(
-        tx, ctx.settings, gateway, package_id=package_id, amount=amount, currency=currency
+        tx, ctx.settings, gateway, package_id=package_id, amount=amount, currency=currency, coupon=coupon,
+        customer_id=owner.id,
     )
     amount, currency = priced.amount, priced.currency
+    effect = None
+    if coupon is not None:
+        # Priced with its discount above; what to reserve is the same effect again.
+        effect = await _coupon_effect(tx, coupon, owner.id, priced, charge_step(gateway, currency))
     # The wallet must exist now: a payment that could not be credited would have to be refunded by hand.
     await resolve_wallet(tx, owner.id, priced.credit_unit)
     tax = priced.tax_rule
@@ -164,6 +185,8 @@ async def open_order(
         bonus_credits=priced.bonus_credits, description=description, return_url=return_url, expires_at=expires_at,
         save_payment_method=save_payment_method, payment_method_id=payment_method_id, charge_key=charge_key,
     )
+    if effect is not None:
+        await coupons.reserve(tx, effect, customer_id=owner.id, topup_id=topup_id, currency=currency)
     return await get_topup(tx, topup_id)
 
 

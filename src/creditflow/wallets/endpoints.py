@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from creditflow.customers.service import get_customer
 from creditflow.errors import NotFound
-from creditflow.http.deps import TxDep, require_operator
+from creditflow.http.deps import SettingsDep, TxDep, require_operator
 from creditflow.http.unit_of_work import UnitOfWorkRoute
 from creditflow.money import MoneyError, normalize_unit
 from creditflow.wallets import service
@@ -25,10 +25,13 @@ async def list_wallets(customer: str, tx: TxDep) -> list[WalletOut]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WalletOut)
-async def add_wallet(customer: str, body: WalletCreate, tx: TxDep) -> WalletOut:
+async def add_wallet(customer: str, body: WalletCreate, tx: TxDep, settings: SettingsDep) -> WalletOut:
     """Add a wallet in another currency or credit unit (e.g. CREDITS)."""
     found = await get_customer(tx, customer)
-    state = await service.open_wallet(tx, found.id, body.currency, body.credit_limit)
+    state = await service.open_wallet(
+        tx, found.id, body.currency, body.credit_limit,
+        low_balance_threshold=settings.low_balance_thresholds.get(body.currency),
+    )
     return WalletOut.of_view(await service.view_wallet(tx, state.id))
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from creditflow import money
 from creditflow.db.dialect import insert_ignoring_conflicts
-from creditflow.db.tables import accounts, wallets
+from creditflow.db.tables import accounts, balance_alerts, wallets
 from creditflow.db.tx import Tx
 from creditflow.errors import CreditLimitBelowUsage, NotFound, WalletExists
 from creditflow.ids import new_id
@@ -41,7 +41,10 @@ async def ensure_system_accounts(tx: Tx, unit: str) -> None:
     )
 
 
-async def open_wallet(tx: Tx, customer_id: str, unit: str, credit_limit: int = 0) -> WalletState:
+async def open_wallet(
+    tx: Tx, customer_id: str, unit: str, credit_limit: int = 0, *, low_balance_threshold: int | None = None
+) -> WalletState:
+    """`low_balance_threshold`: the low-balance alert the wallet starts with (CREDITFLOW_LOW_BALANCE_THRESHOLDS)."""
     existing = (
         await tx.conn.execute(
             select(wallets.c.id).where(wallets.c.customer_id == customer_id, wallets.c.unit == unit)
@@ -64,6 +67,13 @@ async def open_wallet(tx: Tx, customer_id: str, unit: str, credit_limit: int = 0
             overdraft_account_id=overdraft_id, next_expiry_at=None, created_at=tx.now, updated_at=tx.now,
         )
     )
+    if low_balance_threshold is not None:
+        await tx.conn.execute(
+            balance_alerts.insert().values(
+                wallet_id=wallet_id, customer_id=customer_id, threshold=low_balance_threshold, threshold_percent=None,
+                low_armed=True, depleted_armed=True, updated_at=tx.now,
+            )
+        )
     wallet = await repository.lock_wallet(tx, wallet_id)
     assert wallet is not None
     return wallet

@@ -16,6 +16,7 @@ EVENT_TYPES: dict[str, str] = {
     "invoice.created": "An invoice was issued.",
     "invoice.paid": "An invoice was paid.",
     "invoice.voided": "An invoice was voided.",
+    "invoice.overdue": "A finalized invoice stayed unpaid past its due_at (payment_overdue became true).",
     "subscription.created": "A subscription started.",
     "subscription.renewed": "A subscription was charged for a new period.",
     "subscription.past_due": "A subscription's renewal could not be charged.",

@@ -14,8 +14,9 @@ from creditflow.db.tables.audit import audit_events
 from creditflow.db.tables.auto_topups import auto_topup_attempts, auto_topups
 from creditflow.db.tables.base import ID, metadata
 from creditflow.db.tables.billing import usage_closes
-from creditflow.db.tables.budgets import alerts, budget_usage, budgets, hold_budgets
+from creditflow.db.tables.budgets import alerts, budget_resets, budget_usage, budgets, hold_budgets
 from creditflow.db.tables.console import console_users
+from creditflow.db.tables.coupons import coupon_redemptions, coupons
 from creditflow.db.tables.invoices import invoice_counters, invoice_lines, invoice_tax_lines, invoices
 from creditflow.db.tables.jobs import customer_daily_rollups, daily_reports, job_runs, report_buckets
 from creditflow.db.tables.lago import lago_subscriptions, lago_wallet_transactions, lago_wallets
@@ -56,9 +57,12 @@ __all__ = [
     "auto_topup_attempts",
     "auto_topups",
     "balance_alerts",
+    "budget_resets",
     "budget_usage",
     "budgets",
     "console_users",
+    "coupon_redemptions",
+    "coupons",
     "credit_grants",
     "customer_api_keys",
     "customer_daily_rollups",

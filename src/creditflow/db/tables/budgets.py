@@ -34,6 +34,8 @@ budgets = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # The last manual reset (POST /v1/budgets/{id}/reset): the current period starts there, not at the calendar's.
+    Column("reset_at", UTCDateTime()),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "customer_id", "status"),
 )
@@ -79,4 +81,19 @@ alerts = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("budget_id", "period_start", "kind", "threshold"),
     Index(None, "customer_id", "id"),
+)
+
+# The audit trail of manual resets: who started a new period when, and what the period left behind had used.
+budget_resets = Table(
+    "budget_resets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("budget_id", ID, ForeignKey("budgets.id"), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("previous_period_start", UTCDateTime(), nullable=False),
+    Column("spent", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "budget_id", "id"),
 )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -53,6 +54,10 @@ invoices = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("finalized_at", UTCDateTime()),
+    # Set at finalization only while something is due (cleared once paid); past it, the overdue job sets
+    # payment_overdue beside the status, so statuses still only move forward.
+    Column("due_at", UTCDateTime()),
+    Column("payment_overdue", Boolean, nullable=False, server_default=false()),
     Column("paid_at", UTCDateTime()),
     Column("voided_at", UTCDateTime()),
     CheckConstraint("status IN ('draft', 'finalized', 'paid', 'void')", name="status_known"),
@@ -60,6 +65,7 @@ invoices = Table(
     CheckConstraint("subtotal >= 0 AND tax >= 0", name="amounts_not_negative"),
     CheckConstraint("(number IS NULL) = (finalized_at IS NULL)", name="numbered_when_finalized"),
     Index(None, "customer_id", "id"),
+    Index("ix_invoices_status_due_at", "status", "due_at"),
 )
 
 

@@ -35,6 +35,8 @@ customers = Table(
     Column("metadata", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Days an invoice with something due may stay unpaid; None: CREDITFLOW_INVOICE_NET_TERMS_DAYS.
+    Column("net_terms_days", Integer),
 )
 
 
