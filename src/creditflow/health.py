@@ -12,9 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from creditflow.db.migrate import alembic_config
-
 from creditflow import __version__
+from creditflow.db.migrate import alembic_config
 
 router = APIRouter(prefix="/health", tags=["health"])
 root_router = APIRouter(tags=["health"])
