@@ -31,6 +31,7 @@ from creditflow.grants.endpoints import router as grants_router
 from creditflow.health import root_router
 from creditflow.health import router as health_router
 from creditflow.holds.endpoints import router as holds_router
+from creditflow.http.body_limit import BodyLimit
 from creditflow.http.errors import install_error_handlers
 from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
@@ -75,11 +76,11 @@ Errors are `{"error": {"code", "message", "param"}}`."""
 
 
 class CreditflowAPI(FastAPI):
-    """FastAPI behind the hot-path front door (http/fast_path.py), itself behind request ids and metrics."""
+    """FastAPI behind the body size limit, the hot-path front door (http/fast_path.py), request ids and metrics."""
 
     def build_middleware_stack(self) -> ASGIApp:
         fast_path = FastPath(super().build_middleware_stack(), self.state.fast_routes)
-        return Observe(fast_path, fast_path.serves)
+        return Observe(BodyLimit(fast_path, self.state.settings.max_body_bytes), fast_path.serves)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

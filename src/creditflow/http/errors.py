@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditflow import errors
 from creditflow.db.dialect import constraint_violated
+from creditflow.http.input_limits import QUOTE_PREFIX, UnsafeInput, quote
+from creditflow.http.json_body import body_problem
 from creditflow.observability import metrics
 from creditflow.payments.gateways import errors as gateway_errors
 
@@ -47,12 +50,20 @@ def error_response(
     status: int, code: str, message: str, *, param: str | None = None, details: Any = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": _shorten_quotes(message)}
     if param is not None:
         body["param"] = param
     if details is not None:
         body["details"] = details
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+_QUOTED = re.compile("'([^']{" + str(QUOTE_PREFIX + 1) + ",})'")
+
+
+def _shorten_quotes(message: str) -> str:
+    """Messages quote what was sent ('...'): at most a short prefix of it, never a megabyte echoed back."""
+    return _QUOTED.sub(lambda match: f"'{quote(match.group(1))}'", message)
 
 
 def domain_error_response(error: errors.DomainError) -> JSONResponse:
@@ -65,6 +76,14 @@ def domain_error_response(error: errors.DomainError) -> JSONResponse:
         status, error.code, error.message, param=error.param, details=error.details,
         headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
     )
+
+
+def body_problem_response(problem: ValueError) -> JSONResponse:
+    if isinstance(problem, UnsafeInput):
+        text = f"{problem.param}: {problem.message}" if problem.param else problem.message
+        return error_response(422, "validation_error", text, param=problem.param,
+                              details=[{"param": problem.param, "message": problem.message}])
+    return error_response(400, "invalid_json", f"the request body is not valid JSON: {problem}")
 
 
 def _validation_response(exc: RequestValidationError) -> JSONResponse:
@@ -92,17 +111,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _validation_response(exc)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # A refused body reaches the endpoint as INVALID_BODY (after authentication): answer its own problem.
+        problem = body_problem(request)
+        return body_problem_response(problem) if problem is not None else _validation_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint"
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
-                              headers=getattr(exc, "headers", None))
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
