@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -11,7 +12,10 @@ from starlette.datastructures import State
 from creditflow.config import Settings
 from creditflow.db.tx import Tx
 from creditflow.http.idempotency import bearer_secret
+from creditflow.http.schemas import Page, page_of
 from creditflow.keys.service import OperatorKey, authenticate, permits, scope_forbidden
+
+T = TypeVar("T")
 
 _bearer = HTTPBearer(auto_error=False, description="An operator key: `creditflow keys create --name NAME`.")
 
@@ -78,6 +82,13 @@ class PageParams:
     def fetch(self) -> int:
         """One more than asked, to learn whether another page exists."""
         return self.limit + 1
+
+    def of(self, items: list[T], id_of: Callable[[T], str]) -> Page[T]:
+        """This page of a list that is read whole (a customer's wallets, the webhook event types)."""
+        ids = [id_of(item) for item in items]
+        if self.starting_after is not None:
+            items = items[ids.index(self.starting_after) + 1:] if self.starting_after in ids else []
+        return page_of(items[: self.fetch], self.limit)
 
 
 PageDep = Annotated[PageParams, Depends()]
