@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -36,6 +37,7 @@ from creditflow.http.errors import install_error_handlers
 from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
 from creditflow.http.observe import Observe
+from creditflow.http.openapi import document_errors
 from creditflow.invoices.endpoints import router as invoices_router
 from creditflow.jobs.runner import JobRunner
 from creditflow.lago.endpoints import router as lago_router
@@ -77,6 +79,11 @@ Errors are `{"error": {"code", "message", "param"}}`."""
 
 class CreditflowAPI(FastAPI):
     """FastAPI behind the body size limit, the hot-path front door (http/fast_path.py), request ids and metrics."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = document_errors(super().openapi())
+        return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
         fast_path = FastPath(super().build_middleware_stack(), self.state.fast_routes)

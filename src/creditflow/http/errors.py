@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from creditflow import errors
 from creditflow.db.dialect import constraint_violated
@@ -105,6 +107,25 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
     return error_response(422, code, text, param=first["param"], details=details)
 
 
+def _routes(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        # FastAPI keeps an included router as one entry that holds its routes (effective_candidates).
+        if hasattr(route, "effective_candidates"):
+            yield from _routes(route.effective_candidates())
+        else:
+            yield route
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """Every method some route serves at this path: one route per method, so the first one's list is not all."""
+    allowed: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            allowed |= set(getattr(route, "methods", None) or ())
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
     async def _domain(_: Request, exc: errors.DomainError) -> JSONResponse:
@@ -117,12 +138,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return body_problem_response(problem) if problem is not None else _validation_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint"
+        if exc.status_code == 405:
+            message, headers = "method not allowed", {"Allow": ", ".join(sorted(allowed_methods(request)))}
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=headers)
 
     @app.exception_handler(IntegrityError)
