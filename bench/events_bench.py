@@ -90,7 +90,7 @@ async def charged(server: Server, customers: list[str]) -> Decimal:
     conn = await server.connect()
     total = Decimal(0)
     for customer in customers:
-        wallets = await expect(conn, 200, "GET", f"/v1/customers/{customer}/wallets")
+        wallets = (await expect(conn, 200, "GET", f"/v1/customers/{customer}/wallets"))["data"]
         usd = next(w for w in wallets if w["currency"] == "USD")
         total += Decimal(GRANT) - Decimal(usd["available"])
     await conn.close()

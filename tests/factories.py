@@ -36,7 +36,7 @@ async def hold(client: httpx.AsyncClient, customer: str, amount: str, **fields: 
 
 
 async def wallet(client: httpx.AsyncClient, customer: str, currency: str | None = None) -> dict[str, Any]:
-    wallets = _ok(await client.get(f"/v1/customers/{customer}/wallets"), 200)
+    wallets = _ok(await client.get(f"/v1/customers/{customer}/wallets"), 200)["data"]
     if currency is None:
         return wallets[0]
     return next(w for w in wallets if w["currency"] == currency)

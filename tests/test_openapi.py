@@ -139,6 +139,20 @@ async def test_openapi_lists_the_health_probes(spec):
     assert {"/", "/health/live", "/health/ready"} <= set(spec["paths"])
 
 
+async def test_every_v1_operation_documents_its_error_answers_with_the_error_schema(spec):
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/v1"):
+            continue
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            expected = {"400", "404", "409", "422"} | ({"401", "403"} if operation.get("security") else set())
+            assert expected <= set(responses), f"{method.upper()} {path}"
+            for status, response in responses.items():
+                if status[0] in "45":
+                    assert response["content"] == error, f"{method.upper()} {path} {status}"
+
+
 async def test_every_v1_operation_declares_the_bearer_key(spec):
     schemes = spec["components"]["securitySchemes"]
     # The operator key, and on /v1/portal a customer credential (API key, JWT or portal session token).

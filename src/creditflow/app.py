@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -31,10 +32,12 @@ from creditflow.grants.endpoints import router as grants_router
 from creditflow.health import root_router
 from creditflow.health import router as health_router
 from creditflow.holds.endpoints import router as holds_router
+from creditflow.http.body_limit import BodyLimit
 from creditflow.http.errors import install_error_handlers
 from creditflow.http.fast_path import FastPath
 from creditflow.http.group_commit import GroupCommitter
 from creditflow.http.observe import Observe
+from creditflow.http.openapi import document_errors
 from creditflow.invoices.endpoints import router as invoices_router
 from creditflow.jobs.runner import JobRunner
 from creditflow.lago.endpoints import router as lago_router
@@ -75,11 +78,16 @@ Errors are `{"error": {"code", "message", "param"}}`."""
 
 
 class CreditflowAPI(FastAPI):
-    """FastAPI behind the hot-path front door (http/fast_path.py), itself behind request ids and metrics."""
+    """FastAPI behind the body size limit, the hot-path front door (http/fast_path.py), request ids and metrics."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = document_errors(super().openapi())
+        return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
         fast_path = FastPath(super().build_middleware_stack(), self.state.fast_routes)
-        return Observe(fast_path, fast_path.serves)
+        return Observe(BodyLimit(fast_path, self.state.settings.max_body_bytes), fast_path.serves)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

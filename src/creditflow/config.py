@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default=1, ge=1, description="Batches of debits in flight at once per process (PostgreSQL; SQLite uses 1)."
     )
     group_commit_max_batch: int = Field(default=256, ge=1, description="Most requests one batch may carry.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body; a larger one gets 413 payload_too_large."
+    )
     events_late_window_hours: int = Field(
         default=24, ge=0, description="How old an event's timestamp may be and still be accepted."
     )

@@ -62,3 +62,15 @@ async def test_spend_refusals_and_replays_write_nothing(client) -> None:
     for _ in range(2):
         ok(await client.post("/v1/metrics", json=metric, headers={"Idempotency-Key": "m-1"}), 201)
     assert [e["action"] for e in await _events(client)] == ["metric.create", "credit_grant.create", "customer.create"]
+
+
+async def test_a_path_currency_that_is_no_unit_is_a_4xx_never_a_500(client):
+    # Found by tests/fuzz: reading the "before" of an audited wallet route raised MoneyError (a 500).
+    customer = await customer_id(client)
+    for method, path, body in [
+        ("PATCH", f"/v1/customers/{customer}/wallets/1$", {"credit_limit": "1"}),
+        ("PUT", f"/v1/customers/{customer}/wallets/1$/low_balance", {"threshold": "1"}),
+        ("DELETE", f"/v1/customers/{customer}/wallets/1$/auto_topup", None),
+    ]:
+        response = await client.request(method, path, json=body)
+        assert 400 <= response.status_code < 500, (method, path, response.text)

@@ -51,7 +51,7 @@ async def test_create_customer_defaults_to_usd_and_utc(client):
 async def test_create_customer_opens_an_empty_wallet_in_its_currency(client):
     customer = await make_customer(client, currency="eur")
     assert customer["currency"] == "EUR"
-    wallets = ok(await client.get(f"/v1/customers/{customer['id']}/wallets"))
+    wallets = ok(await client.get(f"/v1/customers/{customer['id']}/wallets"))["data"]
     assert len(wallets) == 1
     (only,) = wallets
     assert only["id"].startswith("wal_")
@@ -108,7 +108,7 @@ async def test_create_customer_with_duplicate_external_id_is_409_and_writes_noth
     error = expect_error(response, 409, "customer_exists")
     assert error["details"] == {"id": first["id"]}
     assert [c["id"] for c in await _all_customers(client)] == [first["id"]]
-    assert [w["currency"] for w in ok(await client.get(f"/v1/customers/{first['id']}/wallets"))] == ["USD"]
+    assert [w["currency"] for w in ok(await client.get(f"/v1/customers/{first['id']}/wallets"))["data"]] == ["USD"]
 
 
 async def test_create_customer_without_operator_key_is_401(client):

@@ -163,7 +163,7 @@ async def test_create_grant_into_a_wallet_the_customer_lacks_is_422_and_writes_n
         await _post_grant(client, customer, "5", category="paid", currency="EUR"), 422, "wallet_not_found"
     )
     assert error["param"] == "currency"
-    assert len(ok(await client.get(f"/v1/customers/{customer}/wallets"))) == 1
+    assert len(ok(await client.get(f"/v1/customers/{customer}/wallets"))["data"]) == 1
     assert ok(await client.get("/v1/credit_grants", params={"customer": customer}))["data"] == []
 
 

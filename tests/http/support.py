@@ -26,7 +26,7 @@ async def ledger_state(client: httpx.AsyncClient) -> dict[str, Any]:
     for customer in customers:
         response = await client.get(f"/v1/customers/{customer['id']}/wallets")
         assert response.status_code == 200, response.text
-        wallets[customer["id"]] = response.json()
+        wallets[customer["id"]] = response.json()["data"]
     return {
         "customers": customers,
         "wallets": wallets,

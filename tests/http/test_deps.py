@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.factories import make_customer
+from creditflow.db.tx import Tx
+from creditflow.keys.service import create_key, revoke_key
+from tests.factories import make_api_key, make_customer
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,32 @@ async def test_unauthenticated_response_asks_for_a_bearer_key(app):
         response = await http.get("/v1/customers")
     assert response.status_code == 401
     assert "Bearer" in response.json()["error"]["message"]
+
+
+async def _credentials(app, client, kind: str) -> dict[str, str]:
+    if kind == "none":
+        return {}
+    if kind == "customer key":
+        customer = (await make_customer(client))["id"]
+        return {"Authorization": f"Bearer {(await make_api_key(client, customer))['key']}"}
+    async with app.state.engine.begin() as conn:
+        tx = Tx(conn=conn, now=app.state.clock.now(), actor="test")
+        key, secret = await create_key(tx, "old")
+        await revoke_key(tx, key.id)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+BAD_BODIES = [
+    ("/v1/debits", "{}"), ("/v1/debits", "{"), ("/v1/debits", "1.5"), ("/v1/holds", "{}"),
+    ("/v1/customers", '{"external_id": "\\u0000"}'), ("/v1/debits/op_x/refund", "[]"), ("/v1/topups", "{}"),
+]
+
+
+@pytest.mark.parametrize("kind", ["none", "revoked", "customer key"])
+async def test_d8_the_key_is_checked_before_the_body_on_every_route(app, client, kind):
+    headers = {"Content-Type": "application/json", **await _credentials(app, client, kind)}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://creditflow.test") as anon:
+        for path, text in BAD_BODIES:
+            response = await anon.post(path, content=text.encode(), headers=headers)
+            assert response.status_code == 401, (path, text, response.text)
+            assert response.json()["error"]["code"] == "unauthenticated"

@@ -109,6 +109,17 @@ async def test_wrong_method_is_405_json(client):
     _assert_error(await client.delete("/v1/customers"), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/v1/customers", {"GET", "POST"}), ("/v1/webhook_endpoints/we_x", {"GET", "PATCH", "DELETE"}),
+     ("/v1/debits", {"POST"})],
+)
+async def test_405_lists_every_allowed_method_in_allow(client, path, allowed):
+    response = await client.put(path, json={})
+    _assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].split(", ")) == allowed
+
+
 async def test_unknown_field_is_422_naming_it(client):
     customer = await _funded(client)
     state = await ledger_state(client)

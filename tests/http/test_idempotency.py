@@ -165,12 +165,14 @@ async def test_same_key_with_a_different_body_is_409_idempotency_key_reused(clie
     assert await ledger_state(client) == state
 
 
-async def test_same_key_with_a_different_query_string_is_reused(client):
+async def test_same_key_with_an_undeclared_query_string_is_422_not_a_replay(client):
     path, body = await setup_debits(client)
     assert (await _post(client, path, body, "q")).status_code == 201
+    state = await ledger_state(client)
     response = await client.post(path, params={"x": "1"}, json=body, headers={"Idempotency-Key": "q"})
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert response.status_code == 422
+    assert response.json()["error"]["param"] == "x"
+    assert await ledger_state(client) == state
 
 
 async def test_json_number_and_string_amounts_with_the_same_value_replay(client):
@@ -187,7 +189,7 @@ async def test_json_number_and_string_amounts_with_the_same_value_replay(client)
 async def _claim_in_flight(app, operator_key: str, path: str, body: dict[str, Any], key: str) -> None:
     outcome = await idempotency.claim(
         app.state.engine,
-        idempotency.request_scope(f"Bearer {operator_key}", "POST", path),
+        await idempotency.operator_scope(app.state.engine, operator_key, "POST", path),
         key,
         idempotency.request_fingerprint(body, ""),
         app.state.clock.now(),
@@ -372,3 +374,23 @@ async def test_idempotency_key_is_ignored_on_get(client):
     response = await client.get(f"/v1/customers/{customer['id']}", headers={"Idempotency-Key": "g"})
     assert response.status_code == 200
     assert "Idempotent-Replayed" not in response.headers
+
+
+SPELLINGS = ["Bearer {k}", "bearer {k}", "BEARER {k}", "Bearer  {k}"]
+
+
+@pytest.mark.parametrize("path", ["/v1/debits", "/v1/credit_grants"])
+async def test_d5_idempotency_is_scoped_by_the_key_not_the_spelling_of_its_header(app, client, operator_key, path):
+    customer = (await make_customer(client))["id"]
+    await grant(client, customer, "10.00")
+    before = len(await transactions(client))
+    body = {"customer": customer, "amount": "1.00", **({"category": "paid"} if "grants" in path else {})}
+    answers = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://creditflow.test") as anon:
+        for spelling in SPELLINGS:
+            headers = {"Authorization": spelling.format(k=operator_key), "Idempotency-Key": "same"}
+            answers.append(await anon.post(path, json=body, headers=headers))
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    assert [a.headers.get("Idempotent-Replayed") for a in answers] == [None, "true", "true", "true"]
+    assert {a.json()["id"] for a in answers} == {answers[0].json()["id"]}
+    assert len(await transactions(client)) == before + 1

@@ -134,3 +134,16 @@ async def test_credit_limit_sent_as_json_number_is_exact(client):
     assert response.status_code == 201, response.text
     assert response.json()["credit_limit"] == "0.1"
     assert response.json()["available"] == "0.1"
+
+
+@pytest.mark.parametrize("text", ["1.5", "0.5", "[]", '"x"', "true", "null"])
+async def test_d4_a_body_that_is_not_an_object_is_422_never_the_defaults(client, text):
+    customer = await _funded(client)
+    held = (await client.post("/v1/holds", json={"customer": customer, "amount": "5.00"})).json()["id"]
+    debited = (await client.post("/v1/debits", json={"customer": customer, "amount": "3.00"})).json()["id"]
+    before = await ledger_state(client)
+    for path in (f"/v1/holds/{held}/capture", f"/v1/debits/{debited}/refund", "/v1/customers"):
+        response = await _raw_post(client, path, text)
+        assert response.status_code == 422, (path, response.text)
+        assert "must be a JSON object" in response.json()["error"]["message"]
+    assert await ledger_state(client) == before

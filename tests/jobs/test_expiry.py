@@ -37,7 +37,7 @@ async def _idle_customer(client, clock) -> dict[str, str]:
     lot = (await grant(client, customer, "10", expires_at=(clock.now() + timedelta(hours=1)).isoformat()))["id"]
     assert (await debit(client, customer, "3")).status_code == 201
     created = (await hold(client, customer, "2")).json()["id"]
-    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()[0]["id"]
+    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()["data"][0]["id"]
     return {"customer": customer, "lot": lot, "hold": created, "wallet": wallet_id}
 
 
@@ -123,6 +123,6 @@ async def test_a_swept_wallet_answers_requests_as_if_swept_lazily(client, app, c
     clock.advance(hours=1)
     await sweep_due_wallets(app.state.engine, clock.now())
     before = await _count(app, select(transfers.c.id))
-    [w] = (await client.get(f"/v1/customers/{idle['customer']}/wallets")).json()
+    [w] = (await client.get(f"/v1/customers/{idle['customer']}/wallets")).json()["data"]
     assert (w["posted"], w["held"], w["available"], w["lots"]) == ("0.00", "0.00", "0.00", [])
     assert await _count(app, select(transfers.c.id)) == before

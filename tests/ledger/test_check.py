@@ -92,7 +92,7 @@ async def test_a_corrupted_account_held_is_reported_naming_the_account(client, a
 async def test_a_corrupted_wallet_held_is_reported_naming_the_wallet(client, app):
     customer = (await make_customer(client))["id"]
     await grant(client, customer, "10")
-    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()[0]["id"]
+    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()["data"][0]["id"]
     await _execute(app, "UPDATE wallets SET held = held + 1 WHERE id = :id", id=wallet_id)
     problems = await _problems(app)
     assert problems == [problems[0]] and wallet_id in problems[0], problems

@@ -30,7 +30,7 @@ async def _lot(client) -> tuple[str, str]:
     """A customer's wallet id and one lot of 10."""
     customer = (await make_customer(client))["id"]
     lot = (await grant(client, customer, "10"))["id"]
-    return (await client.get(f"/v1/customers/{customer}/wallets")).json()[0]["id"], lot
+    return (await client.get(f"/v1/customers/{customer}/wallets")).json()["data"][0]["id"], lot
 
 
 async def _journal(tx: Tx, wallet_id: str) -> Journal:

@@ -34,7 +34,7 @@ async def _lots_in_known_order(client, clock) -> tuple[str, list[str]]:
 
 async def test_draw_order_is_priority_then_soonest_expiry_with_none_last_then_age_then_id(client, app, clock):
     customer, expected = await _lots_in_known_order(client, clock)
-    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()[0]["id"]
+    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()["data"][0]["id"]
     async with app.state.engine.begin() as conn:
         lots = await spendable_lots(Tx(conn=conn, now=clock.now(), actor="test"), wallet_id)
     assert [lot.account_id for lot in lots] == expected
@@ -49,7 +49,7 @@ async def test_a_debit_spanning_every_lot_draws_them_in_draw_order(client, clock
 
 async def test_the_wallet_lists_its_lots_in_draw_order(client, clock):
     customer, expected = await _lots_in_known_order(client, clock)
-    lots = (await client.get(f"/v1/customers/{customer}/wallets")).json()[0]["lots"]
+    lots = (await client.get(f"/v1/customers/{customer}/wallets")).json()["data"][0]["lots"]
     assert [lot["id"] for lot in lots] == expected
 
 
@@ -58,7 +58,7 @@ async def test_spendable_lots_leave_out_fully_held_lots(client, app, clock):
     held = (await grant(client, customer, "2", priority=1))["id"]
     free = (await grant(client, customer, "2", priority=2))["id"]
     assert (await client.post("/v1/holds", json={"customer": customer, "amount": "2"})).status_code == 201
-    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()[0]["id"]
+    wallet_id = (await client.get(f"/v1/customers/{customer}/wallets")).json()["data"][0]["id"]
     async with app.state.engine.begin() as conn:
         lots = await spendable_lots(Tx(conn=conn, now=clock.now(), actor="test"), wallet_id)
     assert [lot.account_id for lot in lots] == [free]

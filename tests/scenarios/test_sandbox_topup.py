@@ -66,7 +66,7 @@ def test_a_sandbox_top_up_paid_through_the_checkout_page(tmp_path: Path, databas
 
             paid = api.get(f"/v1/topups/{topup['id']}").json()
             assert (paid["status"], paid["credits"], paid["bonus_credits"]) == ("paid", "1000.00", "150.00")
-            wallet = api.get("/v1/customers/ayu/wallets").json()[0]
+            wallet = api.get("/v1/customers/ayu/wallets").json()["data"][0]
             assert (wallet["currency"], wallet["available"]) == ("INR", "1150.00")
             invoice = api.get(f"/v1/invoices/{paid['invoice']}").json()
             assert (invoice["status"], invoice["customer"], invoice["paid_via"]) == ("paid", customer["id"], "sandbox")

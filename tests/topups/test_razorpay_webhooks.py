@@ -81,3 +81,14 @@ async def test_a_capture_after_a_failed_attempt_is_credited(client, gateway_clie
     late_failure = fakes.razorpay.fail_attempt(opened["gateway_reference"])
     assert outcomes(await deliver(gateway_client, "razorpay", late_failure)) == ["unchanged"]
     assert (await topup(client, opened["id"]))["status"] == "paid"
+
+
+async def test_a_replay_under_a_new_event_id_header_is_the_same_inbox_event(app, client, gateway_client, fakes) -> None:
+    customer, opened = await razorpay_topup(client)
+    _, captured, _ = fakes.razorpay.capture(opened["gateway_reference"])
+    assert outcomes(await deliver(gateway_client, "razorpay", captured)) == ["credited"]
+    # The header is not signed: whoever replays the body can change it, so it must not make a new event.
+    replayed = Notification(captured.body, {**captured.headers, "X-Razorpay-Event-Id": "evt_replayed"})
+    assert outcomes(await deliver(gateway_client, "razorpay", replayed)) == ["duplicate"]
+    assert await inbox(app, "razorpay") == [("payment.captured", "credited")]
+    assert await available(client, customer, "INR") == "1150.00"

@@ -13,7 +13,7 @@ async def test_list_wallets_shows_balances_and_lots(client, clock):
     customer = await customer_id(client)
     expires = clock.now() + timedelta(days=30)
     lot = await grant(client, customer, "10.00", category="promotional", priority=7, expires_at=expires.isoformat())
-    (w,) = ok(await client.get(f"/v1/customers/{customer}/wallets"))
+    (w,) = ok(await client.get(f"/v1/customers/{customer}/wallets"))["data"]
     assert w["object"] == "wallet"
     assert w["currency"] == "USD"
     assert balance(w) == ("10.00", "0.00", "10.00")
@@ -49,7 +49,7 @@ async def test_list_wallets_of_unknown_customer_is_404(client):
 
 async def test_list_wallets_by_external_id(client):
     await make_customer(client, external_id="wal-ext")
-    (w,) = ok(await client.get("/v1/customers/wal-ext/wallets"))
+    (w,) = ok(await client.get("/v1/customers/wal-ext/wallets"))["data"]
     assert w["currency"] == "USD"
 
 
@@ -74,7 +74,7 @@ async def test_add_credits_wallet(client):
     assert balance(body) == ("0", "0", "0")
     assert body["credit_limit"] == "0"
     assert body["lots"] == []
-    assert sorted(w["currency"] for w in ok(await client.get(f"/v1/customers/{customer}/wallets"))) == [
+    assert sorted(w["currency"] for w in ok(await client.get(f"/v1/customers/{customer}/wallets"))["data"]) == [
         "CREDITS",
         "USD",
     ]
@@ -106,7 +106,7 @@ async def test_add_duplicate_wallet_is_409(client):
         await client.post(f"/v1/customers/{customer}/wallets", json={"currency": "CREDITS"}), 409, "wallet_exists"
     )
     expect_error(await client.post(f"/v1/customers/{customer}/wallets", json={"currency": "usd"}), 409, "wallet_exists")
-    assert len(ok(await client.get(f"/v1/customers/{customer}/wallets"))) == 2
+    assert len(ok(await client.get(f"/v1/customers/{customer}/wallets"))["data"]) == 2
 
 
 async def test_add_wallet_with_invalid_unit_is_422(client):

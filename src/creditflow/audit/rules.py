@@ -18,6 +18,7 @@ from creditflow.audit.recording import AuditRule, AuditRules, Loader
 from creditflow.auto_topups.endpoints import get_auto_topup
 from creditflow.balance_alerts.endpoints import get_low_balance_alert
 from creditflow.budgets.endpoints import get_budget
+from creditflow.customers import service as customers_service
 from creditflow.customers.endpoints import get_customer
 from creditflow.db.tx import Tx
 from creditflow.grants.endpoints import get_grant
@@ -25,21 +26,37 @@ from creditflow.invoices.endpoints import get_invoice
 from creditflow.metering.endpoints import get_metric, get_price
 from creditflow.subscriptions.endpoints import get_plan, get_subscription
 from creditflow.topups.endpoints import get_package
-from creditflow.wallets.endpoints import list_wallets
+from creditflow.wallets import service as wallets_service
+from creditflow.wallets.schemas import WalletOut
 from creditflow.webhooks.endpoints import get_webhook_endpoint
 
 
 def _reader(endpoint: Callable[..., Awaitable[BaseModel]], *params: str) -> Loader:
     async def load(tx: Tx, path: Mapping[str, str]) -> dict[str, Any] | None:
-        values = {name: money.normalize_unit(path[name]) if name == "currency" else path[name] for name in params}
+        if "currency" in params and _unit(path["currency"]) is None:
+            return None
+        values = {name: _unit(path[name]) if name == "currency" else path[name] for name in params}
         return (await endpoint(**values, tx=tx)).model_dump(mode="json")
 
     return load
 
 
+def _unit(currency: str) -> str | None:
+    """The path's unit; None when it is not one: there is nothing to read, and the endpoint answers 4xx itself."""
+    try:
+        return money.normalize_unit(currency)
+    except money.MoneyError:
+        return None
+
+
 async def _wallet(tx: Tx, path: Mapping[str, str]) -> dict[str, Any] | None:
-    unit = money.normalize_unit(path["currency"])
-    found = [w for w in await list_wallets(path["customer"], tx) if w.currency == unit]
+    unit = _unit(path["currency"])
+    if unit is None:
+        return None
+    # As GET /v1/customers/{customer}/wallets shows it, without that list's paging.
+    customer = await customers_service.get_customer(tx, path["customer"])
+    views = await wallets_service.customer_wallets(tx, customer.id)
+    found = [WalletOut.of_view(v) for v in views if v.state.unit == unit]
     return found[0].model_dump(mode="json") if found else None
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from creditflow.customers import service
 from creditflow.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
@@ -29,8 +31,11 @@ async def create_customer(body: CustomerCreate, tx: TxDep, settings: SettingsDep
 
 
 @router.get("", response_model=Page[CustomerOut])
-async def list_customers(tx: TxDep, page: PageDep) -> Page[CustomerOut]:
-    customers = await service.list_customers(tx, limit=page.fetch, starting_after=page.starting_after)
+async def list_customers(
+    tx: TxDep, page: PageDep,
+    email: Annotated[str | None, Query(description="Only customers with this email (any letter case).")] = None,
+) -> Page[CustomerOut]:
+    customers = await service.list_customers(tx, limit=page.fetch, starting_after=page.starting_after, email=email)
     return page_of([CustomerOut.of(c) for c in customers], page.limit)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from creditflow.config import Settings
 from creditflow.db.dialect import insert_ignoring_conflicts
@@ -134,8 +134,13 @@ async def get_customer(tx: Tx, ref: str) -> Customer:
     return _from_row(row)
 
 
-async def list_customers(tx: Tx, *, limit: int, starting_after: str | None) -> list[Customer]:
+async def list_customers(
+    tx: Tx, *, limit: int, starting_after: str | None, email: str | None = None
+) -> list[Customer]:
     query = newest_first(select(customers), customers.c.id, limit=limit, starting_after=starting_after)
+    if email is not None:
+        # Addresses are compared as people type them: the case of the letters does not matter.
+        query = query.where(func.lower(customers.c.email) == email.lower())
     return [_from_row(r) for r in (await tx.conn.execute(query)).all()]
 
 

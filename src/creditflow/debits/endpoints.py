@@ -11,7 +11,7 @@ import json
 from fastapi import APIRouter, Request, Response, status
 
 from creditflow.debits.schemas import DebitCreate, DebitOut, RefundCreate, RefundOut, debit_document
-from creditflow.http.deps import TxDep, declare_bearer, require_operator
+from creditflow.http.deps import TxDep, require_operator, verify_operator
 from creditflow.http.fast_path import validated
 from creditflow.http.unit_of_work import DecimalJSONRoute, UnitOfWorkRoute
 from creditflow.ledger import debits
@@ -49,7 +49,7 @@ def _debit_request(body: DebitCreate) -> DebitRequest:
 
 
 @hot_router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=DebitOut, dependencies=[declare_bearer],
+    "", status_code=status.HTTP_201_CREATED, response_model=DebitOut, dependencies=[verify_operator],
     responses={402: {"description": "insufficient_funds or budget_exceeded: nothing was written"}},
 )
 async def create_debit(body: DebitCreate, request: Request) -> Response:

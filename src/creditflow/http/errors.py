@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,9 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from creditflow import errors
 from creditflow.db.dialect import constraint_violated
+from creditflow.http.input_limits import QUOTE_PREFIX, UnsafeInput, quote
+from creditflow.http.json_body import body_problem
 from creditflow.observability import metrics
 from creditflow.payments.gateways import errors as gateway_errors
 
@@ -47,12 +52,20 @@ def error_response(
     status: int, code: str, message: str, *, param: str | None = None, details: Any = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": _shorten_quotes(message)}
     if param is not None:
         body["param"] = param
     if details is not None:
         body["details"] = details
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+_QUOTED = re.compile("'([^']{" + str(QUOTE_PREFIX + 1) + ",})'")
+
+
+def _shorten_quotes(message: str) -> str:
+    """Messages quote what was sent ('...'): at most a short prefix of it, never a megabyte echoed back."""
+    return _QUOTED.sub(lambda match: f"'{quote(match.group(1))}'", message)
 
 
 def domain_error_response(error: errors.DomainError) -> JSONResponse:
@@ -65,6 +78,14 @@ def domain_error_response(error: errors.DomainError) -> JSONResponse:
         status, error.code, error.message, param=error.param, details=error.details,
         headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
     )
+
+
+def body_problem_response(problem: ValueError) -> JSONResponse:
+    if isinstance(problem, UnsafeInput):
+        text = f"{problem.param}: {problem.message}" if problem.param else problem.message
+        return error_response(422, "validation_error", text, param=problem.param,
+                              details=[{"param": problem.param, "message": problem.message}])
+    return error_response(400, "invalid_json", f"the request body is not valid JSON: {problem}")
 
 
 def _validation_response(exc: RequestValidationError) -> JSONResponse:
@@ -86,23 +107,46 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
     return error_response(422, code, text, param=first["param"], details=details)
 
 
+def _routes(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        # FastAPI keeps an included router as one entry that holds its routes (effective_candidates).
+        if hasattr(route, "effective_candidates"):
+            yield from _routes(route.effective_candidates())
+        else:
+            yield route
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """Every method some route serves at this path: one route per method, so the first one's list is not all."""
+    allowed: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            allowed |= set(getattr(route, "methods", None) or ())
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
     async def _domain(_: Request, exc: errors.DomainError) -> JSONResponse:
         return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _validation_response(exc)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # A refused body reaches the endpoint as INVALID_BODY (after authentication): answer its own problem.
+        problem = body_problem(request)
+        return body_problem_response(problem) if problem is not None else _validation_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint"
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
-                              headers=getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            message, headers = "method not allowed", {"Allow": ", ".join(sorted(allowed_methods(request)))}
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -56,7 +56,8 @@ class FastPath:
         if scope["type"] == "http":
             key = (scope.get("method", ""), scope.get("path", ""))
             handler = self.routes.get(key) or _REGISTERED.get(key)
-        if handler is None or not _is_small_json(scope):
+        # A query string is not part of these routes: the FastAPI route refuses it by name.
+        if handler is None or scope.get("query_string") or not _is_small_json(scope):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)

@@ -41,9 +41,20 @@ class Replay:
     body: str
 
 
-def request_scope(authorization: str | None, method: str, path: str) -> str:
-    """Keys are scoped by (credential, method, path); the credential appears only as a hash."""
-    return hashlib.sha256(f"{authorization or ''}\n{method}\n{path}".encode()).hexdigest()
+def request_scope(credential: str, method: str, path: str) -> str:
+    """Keys are scoped by (credential, method, path): an operator key's id (never how its header was spelled)
+    or a portal customer; the credential appears only as a hash."""
+    return hashlib.sha256(f"{credential}\n{method}\n{path}".encode()).hexdigest()
+
+
+async def operator_scope(engine: AsyncEngine, secret: str, method: str, path: str) -> str:
+    """The scope of an operator key's request: by the key's id, so `bearer K` and `Bearer  K` share it."""
+    async with engine.connect() as conn:
+        found = select(operator_keys.c.id).where(operator_keys.c.key_hash == hash_key(secret))
+        key_id = (await conn.execute(found)).scalar()
+    if key_id is None:
+        raise Unauthenticated("the operator key is not valid or has been revoked")
+    return request_scope(key_id, method, path)
 
 
 def request_fingerprint(body: Any, query: str) -> str:
@@ -168,7 +179,7 @@ async def claim_for_request(request: Request, key: str, now: datetime) -> Claim 
     settings = request.app.state.settings
     return await claim(
         request.app.state.engine,
-        request_scope(request.headers.get("Authorization"), request.method, request.url.path),
+        await operator_scope(request.app.state.engine, secret, request.method, request.url.path),
         key,
         request_fingerprint(document, request.url.query),
         now,
@@ -179,5 +190,12 @@ async def claim_for_request(request: Request, key: str, now: datetime) -> Claim 
 
 
 def bearer_secret(request: Request) -> str | None:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    return (secret.strip() or None) if scheme.lower() == "bearer" else None
+    """The key of 'Authorization: Bearer <key>', the one parser of that header on every route.
+
+    The scheme is matched in any case and the spaces around either part are ignored (RFC 9110 11.1), so
+    `bearer K` and `Bearer  K` are the same key as `Bearer K`.
+    """
+    parts = request.headers.get("Authorization", "").split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return None
+    return parts[1].strip() or None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
@@ -26,9 +26,20 @@ Metadata = Annotated[dict[str, str], AfterValidator(_check_metadata)]
 
 
 class StrictModel(BaseModel):
-    """Request bodies: unknown fields are a 422, never silently ignored."""
+    """Request bodies: unknown fields are a 422, never silently ignored.
+
+    Only a JSON object is one: FastAPI validates bodies with from_attributes, which would otherwise take any
+    value (the body `1.5`) for an object whose fields all have defaults.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict | BaseModel):
+            raise ValueError("must be a JSON object")
+        return data
 
 
 class Page(BaseModel, Generic[T]):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import State
 
@@ -20,13 +21,22 @@ from creditflow.errors import DomainError
 from creditflow.http import idempotency
 from creditflow.http.errors import domain_error_response
 from creditflow.http.json_body import DecimalJSONRequest
+from creditflow.http.url_values import check_url_values, declared_query
 
 Handler = Callable[[Request], Awaitable[Response]]
 Claimer = Callable[[Request, str, datetime], Awaitable["idempotency.Claim | idempotency.Replay | None"]]
 
 
 class DecimalJSONRoute(APIRoute):
-    """Routes whose JSON bodies are parsed exactly (numbers as Decimal)."""
+    """Routes whose JSON bodies are parsed exactly (numbers as Decimal) and whose URL values are checked."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # Last of the route's own dependencies: after the router's authentication, before the endpoint's.
+        dependencies = list(kwargs.get("dependencies") or [])
+        if not any(d.dependency is check_url_values for d in dependencies):
+            dependencies.append(Depends(check_url_values))
+        super().__init__(path, endpoint, **{**kwargs, "dependencies": dependencies})
+        self.declared_query = declared_query(self.dependant)
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

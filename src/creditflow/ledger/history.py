@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from creditflow.db.pagination import newest_first
@@ -12,11 +14,19 @@ from creditflow.ledger.models import OperationView, TransferView
 
 
 async def list_operations(
-    tx: Tx, *, customer_id: str | None, limit: int, starting_after: str | None
+    tx: Tx, *, customer_id: str | None, limit: int, starting_after: str | None,
+    since: datetime | None = None, until: datetime | None = None, kind: str | None = None,
 ) -> list[OperationView]:
+    """Newest first; `since` inclusive, `until` exclusive."""
     query = newest_first(select(operations), operations.c.id, limit=limit, starting_after=starting_after)
     if customer_id is not None:
         query = query.where(operations.c.customer_id == customer_id)
+    if since is not None:
+        query = query.where(operations.c.created_at >= since)
+    if until is not None:
+        query = query.where(operations.c.created_at < until)
+    if kind is not None:
+        query = query.where(operations.c.kind == kind)
     rows = (await tx.conn.execute(query)).all()
     by_operation: dict[str, list[TransferView]] = {row.id: [] for row in rows}
     for t in await repository.transfers_of(tx, list(by_operation)):

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import AwareDatetime, ValidationError
+from pydantic import ValidationError
 
 from creditflow.config import Settings
 from creditflow.customers.service import auto_create_customers, get_customer
@@ -21,6 +21,7 @@ from creditflow.http.fast_path import register as register_fast_path
 from creditflow.http.group_commit import GroupCommitter
 from creditflow.http.schemas import Page, page_of
 from creditflow.http.unit_of_work import UnitOfWorkRoute
+from creditflow.http.url_values import QueryTimestamp
 from creditflow.keys.service import permits
 from creditflow.metering import metrics as metric_service
 from creditflow.metering import prices as price_service
@@ -343,10 +344,10 @@ async def customer_usage(
     customer: str,
     tx: TxDep,
     start: Annotated[
-        AwareDatetime | None,
+        QueryTimestamp | None,
         Query(alias="from", description="RFC 3339; default: the start of the customer's current calendar month."),
     ] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to", description="RFC 3339, exclusive; default: now.")] = None,
+    end: Annotated[QueryTimestamp | None, Query(alias="to", description="RFC 3339, exclusive; default: now.")] = None,
     metric: Annotated[str | None, Query(description="Only this metric (id or code).")] = None,
     group_by: Annotated[Literal["hour", "day", "metric"], Query()] = "day",
 ) -> UsageOut:

@@ -38,9 +38,19 @@ def _timestamp(value: Any) -> Any:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# An event is a small fact about usage: these bound what every event stores and every answer returns.
+MAX_PROPERTIES = 100
+MAX_PROPERTIES_BYTES = 16 * 1024
+
+
 def _exact_json(properties: dict[str, Any]) -> dict[str, Any]:
     """JSON numbers with decimals arrive as Decimal; they are kept exact as decimal strings ("0.1")."""
-    return json.loads(json.dumps(properties, default=str))
+    if len(properties) > MAX_PROPERTIES:
+        raise ValueError(f"at most {MAX_PROPERTIES} properties")
+    text = json.dumps(properties, default=str)
+    if len(text.encode()) > MAX_PROPERTIES_BYTES:
+        raise ValueError(f"properties are at most {MAX_PROPERTIES_BYTES} bytes as JSON")
+    return json.loads(text)
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]

@@ -11,6 +11,7 @@ from creditflow.errors import IdempotencyKeyRequired
 from creditflow.http.deps import PageDep, TxDep, declare_bearer, require_operator
 from creditflow.http.schemas import Page, page_of
 from creditflow.http.unit_of_work import UnitOfWorkRoute
+from creditflow.http.url_values import QueryBool
 from creditflow.payment_methods import service
 from creditflow.payment_methods.schemas import ChargeOut, PaymentMethodCharge, PaymentMethodOut
 from creditflow.topups.context import request_context
@@ -33,7 +34,7 @@ _GATEWAY_ERRORS = {
 @router.get("", response_model=Page[PaymentMethodOut])
 async def list_payment_methods(
     customer: str, tx: TxDep, page: PageDep,
-    include_detached: Annotated[bool, Query(description="Detached methods too.")] = False,
+    include_detached: Annotated[QueryBool, Query(description="Detached methods too.")] = False,
 ) -> Page[PaymentMethodOut]:
     """The customer's saved methods, newest first: saved by paid top-ups that asked for it (`save_payment_method`)."""
     found = await service.list_payment_methods(

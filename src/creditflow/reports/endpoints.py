@@ -15,6 +15,7 @@ from creditflow import money
 from creditflow.errors import InvalidRequest
 from creditflow.http.deps import SettingsDep, TxDep, require_operator
 from creditflow.http.unit_of_work import UnitOfWorkRoute
+from creditflow.http.url_values import QueryDate
 from creditflow.money import Unit
 from creditflow.reports.buckets import GroupBy
 from creditflow.reports.daily import DailyReport, list_reports
@@ -55,8 +56,8 @@ class DailyReports(BaseModel):
 @router.get("/daily", response_model=DailyReports)
 async def daily_reports(
     tx: TxDep,
-    since: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD), inclusive.")] = None,
-    until: Annotated[date | None, Query(alias="to", description="Last day, inclusive.")] = None,
+    since: Annotated[QueryDate | None, Query(alias="from", description="First day (YYYY-MM-DD), inclusive.")] = None,
+    until: Annotated[QueryDate | None, Query(alias="to", description="Last day, inclusive.")] = None,
     currency: Annotated[Unit | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DailyReports:

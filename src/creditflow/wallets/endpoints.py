@@ -6,7 +6,8 @@ from fastapi import APIRouter, status
 
 from creditflow.customers.service import get_customer
 from creditflow.errors import NotFound
-from creditflow.http.deps import SettingsDep, TxDep, require_operator
+from creditflow.http.deps import PageDep, SettingsDep, TxDep, require_operator
+from creditflow.http.schemas import Page
 from creditflow.http.unit_of_work import UnitOfWorkRoute
 from creditflow.money import MoneyError, normalize_unit
 from creditflow.wallets import service
@@ -18,10 +19,11 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=list[WalletOut])
-async def list_wallets(customer: str, tx: TxDep) -> list[WalletOut]:
+@router.get("", response_model=Page[WalletOut])
+async def list_wallets(customer: str, tx: TxDep, page: PageDep) -> Page[WalletOut]:
+    """The customer's wallets (one page unless it holds more than `limit` units)."""
     found = await get_customer(tx, customer)
-    return [WalletOut.of_view(view) for view in await service.customer_wallets(tx, found.id)]
+    return page.of([WalletOut.of_view(view) for view in await service.customer_wallets(tx, found.id)], lambda w: w.id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WalletOut)

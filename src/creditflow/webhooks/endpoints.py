@@ -101,7 +101,7 @@ async def resend_webhook_event(event_id: str, tx: TxDep) -> WebhookEventOut:
     return WebhookEventOut.of(await service.resend_event(tx, event_id))
 
 
-@types_router.get("", response_model=list[WebhookEventTypeOut])
-async def list_webhook_event_types() -> list[WebhookEventTypeOut]:
-    """Every event type an endpoint can subscribe to."""
-    return [WebhookEventTypeOut(type=t, description=d) for t, d in EVENT_TYPES.items()]
+@types_router.get("", response_model=Page[WebhookEventTypeOut])
+async def list_webhook_event_types(page: PageDep) -> Page[WebhookEventTypeOut]:
+    """Every event type an endpoint can subscribe to; `starting_after` takes a type."""
+    return page.of([WebhookEventTypeOut(type=t, description=d) for t, d in EVENT_TYPES.items()], lambda t: t.type)

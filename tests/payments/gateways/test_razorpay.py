@@ -161,12 +161,18 @@ def test_other_events_are_ignored(fake: FakeRazorpay, gateway: RazorpayGateway) 
         assert (event.status.kind, event.needs_confirmation) == (PaymentKind.IGNORED, False)
 
 
-def test_the_event_id_header_is_the_key_or_else_the_body_hash(fake: FakeRazorpay, gateway: RazorpayGateway) -> None:
-    notification = fake.webhook("settlement.processed")
-    assert parse_one(gateway, notification).event_key == notification.headers["X-Razorpay-Event-Id"]
-    headers = {k: v for k, v in notification.headers.items() if k != "X-Razorpay-Event-Id"}
-    keyed = parse_one(gateway, Notification(notification.body, headers))
-    assert keyed.event_key == hashlib.sha256(notification.body).hexdigest()
+def test_dedup_key_is_the_signed_event_and_entity_ids_never_the_event_id_header(
+    fake: FakeRazorpay, gateway: RazorpayGateway
+) -> None:
+    payment = {"id": "pay_1", "entity": "payment", "amount": 100, "currency": "INR", "status": "captured",
+               "order_id": "order_1"}
+    notification = fake.webhook("payment.captured", payment=payment)
+    replayed = Notification(notification.body, {**notification.headers, "X-Razorpay-Event-Id": "evt_forged"})
+    key = parse_one(gateway, notification).event_key
+    assert key == "payment.captured:payment=pay_1"
+    assert parse_one(gateway, replayed).event_key == key
+    without_entities = fake.webhook("settlement.processed")
+    assert parse_one(gateway, without_entities).event_key == hashlib.sha256(without_entities.body).hexdigest()
 
 
 # --- signatures ------------------------------------------------------------------------------------

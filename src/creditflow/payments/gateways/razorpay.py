@@ -111,8 +111,7 @@ class RazorpayGateway(PaymentGateway):
         created = event.get("created_at")
         return [GatewayEvent(
             gateway=self.name,
-            # Razorpay sends the id in a header; a body hash keeps a delivery without it deduplicable.
-            event_key=lowered.get("x-razorpay-event-id") or hashlib.sha256(body).hexdigest(),
+            event_key=_event_key(event_type, payload, body),
             event_type=event_type,
             status=status,
             occurred_at=datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None,
@@ -233,3 +232,17 @@ class RazorpayGateway(PaymentGateway):
 
 def _topup_of(order: dict[str, Any]) -> str | None:
     return (order.get("notes") or {}).get("topup_id") or order.get("receipt") or None
+
+
+def _event_key(event_type: str, payload: dict[str, Any], body: bytes) -> str:
+    """What deduplicates a delivery: only what the signature covers, never the X-Razorpay-Event-Id header
+    (anyone replaying a signed body could change it). The event and its entities' ids name one event;
+    a body without entity ids is keyed by its hash."""
+    ids = sorted(
+        f"{name}={wrapper['entity']['id']}"
+        for name, wrapper in payload.items()
+        if isinstance(wrapper, dict) and isinstance(wrapper.get("entity"), dict) and wrapper["entity"].get("id")
+    )
+    if not ids:
+        return hashlib.sha256(body).hexdigest()
+    return f"{event_type}:{','.join(ids)}"
