@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 
 from creditflow_client._operations import Operation, Resource, op
-from creditflow_client._transport import DEFAULT_BASE_URL, AsyncTransport, RetryPolicy, SyncTransport
+from creditflow_client._transport import (
+    DEFAULT_BASE_URL,
+    AsyncTransport,
+    PreparedRequest,
+    RetryPolicy,
+    SyncTransport,
+)
 from creditflow_client.client import AsyncCalls, SyncCalls, _prepare
 
 P = "/v1/portal"
@@ -24,7 +30,7 @@ class PortalCustomer(Resource):
 
 
 class PortalWallets(Resource):
-    list = op("GET", f"{P}/wallets", "posted, held, available per currency", paginated=True)
+    list = op("GET", f"{P}/wallets", "a list (not paged): posted, held, available per currency")
 
 
 class PortalTransactions(Resource):
@@ -116,12 +122,20 @@ class AsyncCreditflowPortal(AsyncCalls, _PortalBase):
         self._transport = AsyncTransport(token, self.base_url, timeout, self.retry, http_client)
 
 
+def _account_request(operation: Operation, email: str, password: str) -> PreparedRequest:
+    request = _prepare(operation, (), {"email": email, "password": password}, None)
+    # The server keeps Idempotency-Keys per credential and these calls have none yet, so it refuses one here.
+    # A retried sign-up whose first answer was lost is refused as a taken email: log in instead.
+    del request.headers["idempotency-key"]
+    return request
+
+
 def _account_call(operation: Operation, email: str, password: str, base_url: str | None, request_timeout: float,
                   max_retries: int) -> Any:
     url = base_url or os.environ.get("CREDITFLOW_BASE_URL") or DEFAULT_BASE_URL
     transport = SyncTransport("", url, request_timeout, RetryPolicy(max_retries=max_retries), None)
     try:
-        return transport.send(_prepare(operation, (), {"email": email, "password": password}, None))
+        return transport.send(_account_request(operation, email, password))
     finally:
         transport.close()
 
@@ -131,7 +145,7 @@ async def _async_account_call(operation: Operation, email: str, password: str, b
     url = base_url or os.environ.get("CREDITFLOW_BASE_URL") or DEFAULT_BASE_URL
     transport = AsyncTransport("", url, request_timeout, RetryPolicy(max_retries=max_retries), None)
     try:
-        return await transport.send(_prepare(operation, (), {"email": email, "password": password}, None))
+        return await transport.send(_account_request(operation, email, password))
     finally:
         await transport.close()
 
