@@ -56,7 +56,9 @@ def _database(workdir: Path) -> Iterator[str]:
 def creditflow_server(workdir: Path) -> Iterator[Served]:
     """`creditflow serve` on a free port and a new database, as a user starts it; its first operator key."""
     # The job runner every second: examples wait for renewals and sandbox notifications it carries out.
-    env = cli_env(database_url="", expiry_sweep_interval_seconds="1")
+    # Portal accounts and the sandbox on the portal: the clients' customer-side calls sign up and top up.
+    env = cli_env(database_url="", expiry_sweep_interval_seconds="1", portal_signup="true",
+                  portal_allow_sandbox="true")
     with _database(workdir) as database_url, serving(workdir, {**env, "CREDITFLOW_DATABASE_URL": database_url}) as (
         base, out, _,
     ):

@@ -14,3 +14,16 @@ export async function typedCalls(): Promise<string> {
   await cf.GET("/v1/no_such_thing");
   return `${debit.id} ${hold.amount}`;
 }
+
+// The README's Next.js route handler, as written there: a portal session for the signed-in user.
+export async function portalSession(userId: string): Promise<string> {
+  const session = await unwrap(
+    cf.POST("/v1/customers/{customer}/portal_sessions", {
+      params: { path: { customer: userId } },
+      body: { return_url: "https://app.example.com/billing" },
+    }),
+  );
+  // @ts-expect-error: the customer goes in the path
+  await cf.POST("/v1/customers/{customer}/portal_sessions", { body: {} });
+  return `${session.url} ${session.expires_at}`;
+}

@@ -13,9 +13,9 @@ from creditflow_client import WebhookVerificationError, verify_webhook
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
-def signed(secret: str, sent_at: datetime = NOW) -> tuple[str, dict[str, str]]:
+def signed(*secrets: str, sent_at: datetime = NOW) -> tuple[str, dict[str, str]]:
     body = payload("invoice.paid", NOW, {"invoice": {"id": "inv_1", "total": "12.50"}})
-    return body, signed_headers(secret, "msg_1", sent_at, body)
+    return body, signed_headers(list(secrets), "msg_1", sent_at, body)
 
 
 def test_a_genuine_webhook_is_read_with_decimal_amounts() -> None:
@@ -24,6 +24,13 @@ def test_a_genuine_webhook_is_read_with_decimal_amounts() -> None:
     event = verify_webhook(body.encode(), headers, secret, now=NOW.timestamp())
     assert (event.id, event.type, event.timestamp) == ("msg_1", "invoice.paid", NOW)
     assert event.data["invoice"]["total"] == Decimal("12.50")
+
+
+def test_while_a_rotated_secret_overlaps_either_secret_verifies() -> None:
+    old, new = new_secret(), new_secret()
+    body, headers = signed(new, old)
+    assert verify_webhook(body, headers, old, now=NOW.timestamp()).id == "msg_1"
+    assert verify_webhook(body, headers, new, now=NOW.timestamp()).id == "msg_1"
 
 
 def test_another_secret_an_altered_body_or_a_stale_timestamp_is_refused() -> None:

@@ -19,11 +19,20 @@ from creditflow_client.errors import (
     RateLimited,
     ServerError,
 )
+from creditflow_client.portal import (
+    AsyncCreditflowPortal,
+    CreditflowPortal,
+    async_login,
+    async_signup,
+    login,
+    signup,
+)
 from creditflow_client.webhooks import WebhookEvent, WebhookVerificationError, verify_webhook
 
 __all__ = [
-    "APIConnectionError", "AsyncCreditflow", "AuthenticationError", "BudgetExceeded", "Conflict", "Creditflow",
-    "CreditflowError", "CreditflowObject", "IdempotencyKeyInUse", "IdempotencyKeyReused", "InsufficientFunds",
-    "InvalidRequest", "NotFound", "PaymentRequired", "PermissionDenied", "RateLimited", "RetryPolicy",
-    "ServerError", "WebhookEvent", "WebhookVerificationError", "new_idempotency_key", "round_up", "verify_webhook",
+    "APIConnectionError", "AsyncCreditflow", "AsyncCreditflowPortal", "AuthenticationError", "BudgetExceeded",
+    "Conflict", "Creditflow", "CreditflowError", "CreditflowObject", "CreditflowPortal", "IdempotencyKeyInUse",
+    "IdempotencyKeyReused", "InsufficientFunds", "InvalidRequest", "NotFound", "PaymentRequired", "PermissionDenied",
+    "RateLimited", "RetryPolicy", "ServerError", "WebhookEvent", "WebhookVerificationError", "async_login",
+    "async_signup", "login", "new_idempotency_key", "round_up", "signup", "verify_webhook",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 # Fields creditflow answers as decimal strings ("12.50"); everything else stays as sent.
 AMOUNT_FIELDS = frozenset({
     "amount", "amount_due", "amount_paid", "available", "balance", "bonus_credits", "breakage", "captured",
-    "cost", "credit_limit", "credits", "debt", "held", "limit", "posted", "price", "quantity", "remaining",
+    "cost", "credit_limit", "credits", "debt", "discount", "held", "limit", "posted", "price", "quantity", "remaining",
     "reserved", "spent", "subtotal", "target_balance", "tax", "threshold", "total", "unit_price", "units", "used",
     "refunded", "amount_refunded",
 })

@@ -2,7 +2,8 @@
 
 `resource.method(*path_args, idempotency_key=None, **fields)`: positional arguments fill the path's
 `{segments}` in order; keyword fields are the JSON body (POST, PATCH, PUT) or the query (GET, DELETE),
-None values left out. List operations return auto-paginating iterators. Declaring them as data lets
+None values left out. List operations return auto-paginating iterators, streamed ones (CSV exports) iterators
+of the answer's bytes. Declaring them as data lets
 one definition serve the sync and the async client, and lets a test check them against the server's
 OpenAPI document.
 """
@@ -27,6 +28,7 @@ class Operation:
     paginated: bool = False
     raw: bool = False
     doc: str = ""
+    stream: bool = False
 
     def body_and_params(self, fields: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
         present = {k: v for k, v in fields.items() if v is not None}
@@ -39,8 +41,9 @@ class Operation:
 class op:
     """A descriptor: `create = op("POST", "/v1/customers")` gives `client.customers.create(...)`."""
 
-    def __init__(self, method: str, path: str, doc: str = "", *, paginated: bool = False, raw: bool = False) -> None:
-        self.operation = Operation(method, path, paginated, raw, doc)
+    def __init__(self, method: str, path: str, doc: str = "", *, paginated: bool = False, raw: bool = False,
+                 stream: bool = False) -> None:
+        self.operation = Operation(method, path, paginated, raw, doc, stream)
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name

@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -122,10 +122,14 @@ def result(response: httpx.Response, raw: bool) -> Any:
 
 
 def _client_kwargs(api_key: str, base_url: str, timeout: float) -> dict[str, Any]:
-    return {
-        "base_url": base_url.rstrip("/"), "timeout": timeout,
-        "headers": {"authorization": f"Bearer {api_key}", "user-agent": USER_AGENT},
-    }
+    # No key: the calls that come before one (portal sign-up and log-in) send no Authorization at all.
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    return {"base_url": base_url.rstrip("/"), "timeout": timeout, "headers": {**headers, "user-agent": USER_AGENT}}
+
+
+def _stream_failed(exc: httpx.TransportError) -> APIConnectionError:
+    # Bytes were already handed out: a retry would repeat them, so the caller starts the download again.
+    return APIConnectionError(f"creditflow stopped answering mid-download: {exc!r}")
 
 
 class SyncTransport:
@@ -150,6 +154,36 @@ class SyncTransport:
                 delay = retry_delay(self.retry, attempt, response)
                 if delay is None:
                     return result(response, request.raw)
+            time.sleep(delay)
+            attempt += 1
+
+    def stream(self, request: PreparedRequest) -> Iterator[bytes]:
+        """The answer's bytes as they arrive; retried like `send` until the first byte is handed out."""
+        attempt = 0
+        while True:
+            try:
+                with self.http.stream(request.method, request.path, params=request.params,
+                                      content=request.content, headers=request.headers) as response:
+                    if not response.is_success:
+                        response.read()
+                        delay = retry_delay(self.retry, attempt, response)
+                        if delay is None:
+                            result(response, raw=True)
+                    else:
+                        started = False
+                        try:
+                            for chunk in response.iter_bytes():
+                                started = True
+                                yield chunk
+                        except httpx.TransportError as exc:
+                            if started:
+                                raise _stream_failed(exc) from exc
+                            raise
+                        return
+            except httpx.TransportError as exc:
+                delay = retry_delay(self.retry, attempt, None)
+                if delay is None:
+                    raise APIConnectionError(f"creditflow unreachable: {exc!r}") from exc
             time.sleep(delay)
             attempt += 1
 
@@ -179,6 +213,36 @@ class AsyncTransport:
                 delay = retry_delay(self.retry, attempt, response)
                 if delay is None:
                     return result(response, request.raw)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def stream(self, request: PreparedRequest) -> AsyncIterator[bytes]:
+        """The answer's bytes as they arrive; retried like `send` until the first byte is handed out."""
+        attempt = 0
+        while True:
+            try:
+                async with self.http.stream(request.method, request.path, params=request.params,
+                                            content=request.content, headers=request.headers) as response:
+                    if not response.is_success:
+                        await response.aread()
+                        delay = retry_delay(self.retry, attempt, response)
+                        if delay is None:
+                            result(response, raw=True)
+                    else:
+                        started = False
+                        try:
+                            async for chunk in response.aiter_bytes():
+                                started = True
+                                yield chunk
+                        except httpx.TransportError as exc:
+                            if started:
+                                raise _stream_failed(exc) from exc
+                            raise
+                        return
+            except httpx.TransportError as exc:
+                delay = retry_delay(self.retry, attempt, None)
+                if delay is None:
+                    raise APIConnectionError(f"creditflow unreachable: {exc!r}") from exc
             await asyncio.sleep(delay)
             attempt += 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
@@ -24,11 +24,14 @@ if TYPE_CHECKING:
     from creditflow_client.events_buffer import AsyncEventBuffer, EventBuffer
     from creditflow_client.resources import (
         ApiKeys,
+        AuditEvents,
         Budgets,
+        Coupons,
         CreditGrants,
         Customers,
         Debits,
         Events,
+        Exports,
         Health,
         Holds,
         Invoices,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
         PortalSessions,
         Prices,
         Reports,
+        Statements,
         Subscriptions,
         Topups,
         Transactions,
@@ -68,11 +72,15 @@ class _Base:
     topups: Topups
     payment_methods: PaymentMethods
     invoices: Invoices
+    coupons: Coupons
+    statements: Statements
     plans: Plans
     subscriptions: Subscriptions
     usage: Usage
     transactions: Transactions
     reports: Reports
+    audit_events: AuditEvents
+    exports: Exports
     webhook_endpoints: WebhookEndpoints
     webhook_events: WebhookEvents
     portal_sessions: PortalSessions
@@ -88,14 +96,13 @@ class _Base:
         for name, resource in RESOURCES.items():
             setattr(self, name, resource(self))
 
-    @staticmethod
-    def _prepare(operation: Operation, args: tuple[Any, ...], fields: dict[str, Any],
-                 idempotency_key: str | None, extra: dict[str, Any] | None = None) -> PreparedRequest:
-        body, params = operation.body_and_params(fields)
-        if extra:
-            params = {**(params or {}), **extra}
-        return prepare(operation.method, build_path(operation.path, args), params, body, idempotency_key,
-                       operation.raw)
+
+def _prepare(operation: Operation, args: tuple[Any, ...], fields: dict[str, Any], idempotency_key: str | None,
+             extra: dict[str, Any] | None = None) -> PreparedRequest:
+    body, params = operation.body_and_params(fields)
+    if extra:
+        params = {**(params or {}), **extra}
+    return prepare(operation.method, build_path(operation.path, args), params, body, idempotency_key, operation.raw)
 
 
 def _page_items(page: Any) -> tuple[list[Any], bool]:
@@ -105,7 +112,40 @@ def _page_items(page: Any) -> tuple[list[Any], bool]:
     return list(page["data"]), bool(page.get("has_more"))
 
 
-class Creditflow(_Base):
+class SyncCalls:
+    """Operations over a blocking transport: answers, auto-paginating lists, streamed downloads."""
+
+    _transport: SyncTransport
+
+    def _call(self, operation: Operation, args: tuple[Any, ...], fields: dict[str, Any],
+              idempotency_key: str | None) -> Any:
+        if operation.paginated:
+            return self._iterate(operation, args, fields)
+        request = _prepare(operation, args, fields, idempotency_key)
+        if operation.stream:
+            return self._transport.stream(request)
+        return self._transport.send(request)
+
+    def _iterate(self, operation: Operation, args: tuple[Any, ...], fields: dict[str, Any]) -> Iterator[Any]:
+        fields = {"limit": PAGE_SIZE, **fields}
+        while True:
+            items, has_more = _page_items(self._transport.send(_prepare(operation, args, fields, None)))
+            yield from items
+            if not has_more or not items:
+                return
+            fields["starting_after"] = items[-1]["id"]
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Creditflow(SyncCalls, _Base):
     """Blocking client. `with Creditflow(api_key, base_url) as cf: cf.customers.create(external_id="acme")`."""
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, *, timeout: float = 30.0,
@@ -113,55 +153,31 @@ class Creditflow(_Base):
         super().__init__(api_key, base_url, max_retries)
         self._transport = SyncTransport(self.api_key, self.base_url, timeout, self.retry, http_client)
 
-    def _call(self, operation: Operation, args: tuple[Any, ...], fields: dict[str, Any],
-              idempotency_key: str | None) -> Any:
-        if operation.paginated:
-            return self._iterate(operation, args, fields)
-        return self._transport.send(self._prepare(operation, args, fields, idempotency_key))
-
-    def _iterate(self, operation: Operation, args: tuple[Any, ...], fields: dict[str, Any]) -> Iterator[Any]:
-        fields = {"limit": PAGE_SIZE, **fields}
-        while True:
-            items, has_more = _page_items(self._transport.send(self._prepare(operation, args, fields, None)))
-            yield from items
-            if not has_more or not items:
-                return
-            fields["starting_after"] = items[-1]["id"]
-
     def event_buffer(self, **options: Any) -> EventBuffer:
         """Events sent in batches from a background thread; `flush()` or leaving the `with` sends the rest."""
         from creditflow_client.events_buffer import EventBuffer
 
         return EventBuffer(self, **options)
 
-    def close(self) -> None:
-        self._transport.close()
 
-    def __enter__(self) -> Creditflow:
-        return self
+class AsyncCalls:
+    """Operations over an awaitable transport: lists and streamed downloads are `async for`."""
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncCreditflow(_Base):
-    """Awaitable client: `await cf.debits.create(...)`; lists are `async for`."""
-
-    def __init__(self, api_key: str | None = None, base_url: str | None = None, *, timeout: float = 30.0,
-                 max_retries: int = 4, http_client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(api_key, base_url, max_retries)
-        self._transport = AsyncTransport(self.api_key, self.base_url, timeout, self.retry, http_client)
+    _transport: AsyncTransport
 
     def _call(self, operation: Operation, args: tuple[Any, ...], fields: dict[str, Any],
               idempotency_key: str | None) -> Any:
         if operation.paginated:
             return self._iterate(operation, args, fields)
-        return self._transport.send(self._prepare(operation, args, fields, idempotency_key))
+        request = _prepare(operation, args, fields, idempotency_key)
+        if operation.stream:
+            return self._transport.stream(request)
+        return self._transport.send(request)
 
     async def _iterate(self, operation: Operation, args: tuple[Any, ...], fields: dict[str, Any]) -> AsyncIterator[Any]:
         fields = {"limit": PAGE_SIZE, **fields}
         while True:
-            page = await self._transport.send(self._prepare(operation, args, fields, None))
+            page = await self._transport.send(_prepare(operation, args, fields, None))
             items, has_more = _page_items(page)
             for item in items:
                 yield item
@@ -169,17 +185,26 @@ class AsyncCreditflow(_Base):
                 return
             fields["starting_after"] = items[-1]["id"]
 
+    async def close(self) -> None:
+        await self._transport.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class AsyncCreditflow(AsyncCalls, _Base):
+    """Awaitable client: `await cf.debits.create(...)`; lists are `async for`."""
+
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, *, timeout: float = 30.0,
+                 max_retries: int = 4, http_client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(api_key, base_url, max_retries)
+        self._transport = AsyncTransport(self.api_key, self.base_url, timeout, self.retry, http_client)
+
     def event_buffer(self, **options: Any) -> AsyncEventBuffer:
         """Events sent in batches from a background task; `await flush()` or `async with` sends the rest."""
         from creditflow_client.events_buffer import AsyncEventBuffer
 
         return AsyncEventBuffer(self, **options)
-
-    async def close(self) -> None:
-        await self._transport.close()
-
-    async def __aenter__(self) -> AsyncCreditflow:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()

@@ -78,6 +78,7 @@ class Budgets(Resource):
     retrieve = op("GET", "/v1/budgets/{budget_id}")
     update = op("PATCH", "/v1/budgets/{budget_id}")
     archive = op("POST", "/v1/budgets/{budget_id}/archive")
+    reset = op("POST", "/v1/budgets/{budget_id}/reset", "a new period from now, spent 0")
     alerts = op("GET", "/v1/alerts", paginated=True)
 
 
@@ -117,6 +118,20 @@ class Invoices(Resource):
     void = op("POST", "/v1/invoices/{invoice_id}/void")
 
 
+class Coupons(Resource):
+    create = op("POST", "/v1/coupons", "code, kind, value, currency?, applies_to?, max_redemptions?, ...")
+    list = op("GET", "/v1/coupons", "status?", paginated=True)
+    retrieve = op("GET", "/v1/coupons/{coupon}", "by id or code")
+    archive = op("POST", "/v1/coupons/{coupon}/archive")
+    redemptions = op("GET", "/v1/coupons/{coupon}/redemptions", paginated=True)
+    preview = op("POST", "/v1/coupons/{coupon}/preview", "customer, amount, currency: the top-up it would give")
+
+
+class Statements(Resource):
+    retrieve = op("GET", f"{C}/statements/{{month}}", "month as YYYY-MM; 409 statement_not_ready before it ends")
+    pdf = op("GET", f"{C}/statements/{{month}}/pdf", "the PDF's bytes", raw=True)
+
+
 class Plans(Resource):
     create = op("POST", "/v1/plans")
     list = op("GET", "/v1/plans", paginated=True)
@@ -130,6 +145,7 @@ class Subscriptions(Resource):
     retrieve = op("GET", "/v1/subscriptions/{subscription_id}")
     cancel = op("POST", "/v1/subscriptions/{subscription_id}/cancel")
     change = op("POST", "/v1/subscriptions/{subscription_id}/change")
+    usage = op("GET", "/v1/subscriptions/{subscription_id}/usage", "the current period so far, priced by the plan")
 
 
 class Usage(Resource):
@@ -142,6 +158,22 @@ class Transactions(Resource):
 
 class Reports(Resource):
     daily = op("GET", "/v1/reports/daily")
+    summary = op("GET", "/v1/reports/summary", "from?, to?, group_by?: day|week|month, currency?")
+
+
+class AuditEvents(Resource):
+    list = op("GET", "/v1/audit_events", "actor?, resource?, from?, to?; newest first", paginated=True)
+
+
+class Exports(Resource):
+    """Each list whole as CSV, streamed: an iterator of byte chunks as they arrive (`async for` on the async
+    client), e.g. `for chunk in cf.exports.customers(): file.write(chunk)`; memory stays flat however long."""
+
+    customers = op("GET", "/v1/exports/customers.csv", stream=True)
+    transactions = op("GET", "/v1/exports/transactions.csv", "customer?", stream=True)
+    invoices = op("GET", "/v1/exports/invoices.csv", "customer?", stream=True)
+    topups = op("GET", "/v1/exports/topups.csv", "customer?, status?", stream=True)
+    events = op("GET", "/v1/exports/events.csv", "customer?, metric?", stream=True)
 
 
 class WebhookEndpoints(Resource):
@@ -150,6 +182,8 @@ class WebhookEndpoints(Resource):
     retrieve = op("GET", "/v1/webhook_endpoints/{endpoint_id}")
     update = op("PATCH", "/v1/webhook_endpoints/{endpoint_id}")
     delete = op("DELETE", "/v1/webhook_endpoints/{endpoint_id}")
+    rotate_secret = op("POST", "/v1/webhook_endpoints/{endpoint_id}/rotate_secret",
+                       "the new secret; the previous one still signs for 24 hours")
 
 
 class WebhookEvents(Resource):
@@ -160,8 +194,8 @@ class WebhookEvents(Resource):
 
 
 class PortalSessions(Resource):
-    # Ahead of the server: the customer portal adds this endpoint; until then it answers 404.
-    create = op("POST", "/v1/portal_sessions", "customer, return_url?: a link that signs the customer in")
+    create = op("POST", f"{C}/portal_sessions",
+                "return_url?, expires_in?, flow?: a single-use `url` that signs the customer in, and `expires_at`")
 
 
 class Health(Resource):
@@ -173,7 +207,9 @@ RESOURCES: dict[str, type[Resource]] = {
     "customers": Customers, "wallets": Wallets, "credit_grants": CreditGrants, "debits": Debits, "holds": Holds,
     "events": Events, "metrics": Metrics, "prices": Prices, "budgets": Budgets, "api_keys": ApiKeys,
     "packages": Packages, "topups": Topups, "payment_methods": PaymentMethods, "invoices": Invoices,
+    "coupons": Coupons, "statements": Statements,
     "plans": Plans, "subscriptions": Subscriptions, "usage": Usage, "transactions": Transactions,
-    "reports": Reports, "webhook_endpoints": WebhookEndpoints, "webhook_events": WebhookEvents,
+    "reports": Reports, "audit_events": AuditEvents, "exports": Exports, "webhook_endpoints": WebhookEndpoints,
+    "webhook_events": WebhookEvents,
     "portal_sessions": PortalSessions, "health": Health,
 }
