@@ -18,7 +18,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from creditflow.app import create_app
@@ -103,12 +102,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     return url
 
 
+# Emptying every table by DELETE in one round trip is several times faster than TRUNCATE for the few rows a test
+# writes (TRUNCATE makes new files for each of ~60 tables and their indexes). Replica mode skips the foreign
+# keys and the transfers' append-only trigger for this one transaction.
+_EMPTY_EVERY_TABLE = "BEGIN; SET LOCAL session_replication_role = replica; {deletes} COMMIT;"
+
+
 async def _truncate(url: str) -> None:
-    engine = create_engine(Settings(database_url=url), pooled=False)
-    names = ", ".join(table.name for table in metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} CASCADE"))
-    await engine.dispose()
+    deletes = " ".join(f'DELETE FROM "{table.name}";' for table in metadata.sorted_tables)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await conn.execute(_EMPTY_EVERY_TABLE.format(deletes=deletes))
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

@@ -95,7 +95,8 @@ _SPLIT = 2**31
 def exact_sum(column: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """Two aggregate columns whose values exact_total joins into the SUM of `column`, free of overflow."""
     split = literal(_SPLIT, BigInteger())
-    return func.sum(column.op("/")(split)), func.sum(column.op("%")(split))
+    # The precedence of * and /, so that an expression such as `a - b` is parenthesized before it is divided.
+    return func.sum(column.op("/", precedence=8)(split)), func.sum(column.op("%", precedence=8)(split))
 
 
 def exact_total(high: Any, low: Any) -> int:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select
 
+from creditflow.db.dialect import exact_sum, exact_total
 from creditflow.db.tables import accounts, credit_grants, events, metrics, transfers, wallets
 from creditflow.db.tx import Tx
 from creditflow.ledger.models import LOT, OVERDRAFT
@@ -41,26 +42,24 @@ def _touching(ids: list[str]):
 async def balance_at(tx: Tx, ids: list[str], moment: datetime) -> int:
     if not ids:
         return 0
-    total = (
-        await tx.conn.execute(
-            select(func.coalesce(func.sum(_signed(ids)), 0)).where(_touching(ids), transfers.c.created_at < moment)
-        )
-    ).scalar_one()
-    return int(total)
+    # Summed without overflow (db.dialect.exact_sum): a wallet's credits over its life can pass 64 bits.
+    high, low = (
+        await tx.conn.execute(select(*exact_sum(_signed(ids))).where(_touching(ids), transfers.c.created_at < moment))
+    ).one()
+    return exact_total(high, low)
 
 
 async def movements(tx: Tx, ids: list[str], start: datetime, end: datetime) -> list[tuple[str, str | None, int]]:
     """(transfer kind, source of the grant credited, net amount into the wallet) over [start, end)."""
     if not ids:
         return []
-    signed = func.sum(_signed(ids))
     rows = await tx.conn.execute(
-        select(transfers.c.kind, credit_grants.c.source, signed.label("net"))
+        select(transfers.c.kind, credit_grants.c.source, *exact_sum(_signed(ids)))
         .select_from(transfers.outerjoin(credit_grants, credit_grants.c.id == transfers.c.credit_account_id))
         .where(_touching(ids), transfers.c.created_at >= start, transfers.c.created_at < end)
         .group_by(transfers.c.kind, credit_grants.c.source)
     )
-    return [(row.kind, row.source, int(row.net)) for row in rows]
+    return [(kind, source, exact_total(high, low)) for kind, source, high, low in rows]
 
 
 async def usage_by_metric(tx: Tx, customer_id: str, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
