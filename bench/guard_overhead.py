@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Server, arguments, each_engine, fresh_database, workers_for
 from creditflow_client import AsyncCreditflow
