@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +18,7 @@ from creditflow import errors
 from creditflow.db.dialect import constraint_violated
 from creditflow.http.input_limits import QUOTE_PREFIX, UnsafeInput, quote
 from creditflow.http.json_body import body_problem
+from creditflow.http.route_table import leaf_routes
 from creditflow.observability import metrics
 from creditflow.payments.gateways import errors as gateway_errors
 
@@ -107,19 +107,10 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
     return error_response(422, code, text, param=first["param"], details=details)
 
 
-def _routes(routes: list[Any]) -> Iterator[Any]:
-    for route in routes:
-        # FastAPI keeps an included router as one entry that holds its routes (effective_candidates).
-        if hasattr(route, "effective_candidates"):
-            yield from _routes(route.effective_candidates())
-        else:
-            yield route
-
-
 def allowed_methods(request: Request) -> set[str]:
     """Every method some route serves at this path: one route per method, so the first one's list is not all."""
     allowed: set[str] = set()
-    for route in _routes(request.app.router.routes):
+    for route in leaf_routes(request.app.router.routes):
         match, _ = route.matches(request.scope)
         if match != Match.NONE:
             allowed |= set(getattr(route, "methods", None) or ())
